@@ -1,0 +1,5 @@
+"""Run the command-line interface: python -m cnnbook."""
+
+from cnnbook.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,91 @@
+"""The book's three CNNs on one shared VGG-style backbone, and loading of the trained ones.
+
+Backbone (chapter "Architectures"): three blocks of two 3x3 convolutions (32, 64, 128 filters,
+'same' padding, ReLU) each followed by 2x2 max pooling, then Flatten, Dense(128, ReLU) and
+Dense(10) logits followed by a float32 softmax. The variants differ only where they must:
+
+* ``baseline``  - nothing else;
+* ``dropout``   - Dropout(p=0.5) after every pooling block and after the hidden dense layer;
+* ``batchnorm`` - BatchNormalization between every conv / hidden dense layer and its ReLU
+  (those layers then drop their bias, which BatchNorm's beta makes redundant).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import keras
+from keras import layers
+
+from cnnbook.exceptions import ModelFileError
+
+MODEL_NAMES: tuple[str, ...] = ("baseline", "dropout", "batchnorm")
+BLOCK_FILTERS: tuple[int, ...] = (32, 64, 128)
+DENSE_UNITS = 128
+DROPOUT_RATE = 0.5
+NUM_CLASSES = 10
+INPUT_SHAPE = (32, 32, 3)
+LOGITS_LAYER = "logits"
+DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "best_models"
+
+
+def _check_name(name: str) -> None:
+    """Raise a clear error for an unknown model name."""
+    if name not in MODEL_NAMES:
+        raise ValueError(f"unknown model {name!r}: choose one of {', '.join(MODEL_NAMES)}")
+
+
+def _conv_unit(x, filters: int, batchnorm: bool, name: str):
+    """Conv 3x3 'same' -> [BatchNorm] -> ReLU."""
+    x = layers.Conv2D(filters, 3, padding="same", use_bias=not batchnorm, name=f"{name}_conv")(x)
+    if batchnorm:
+        x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    return layers.Activation("relu", name=f"{name}_relu")(x)
+
+
+def build_model(name: str, seed: int | None = None) -> keras.Model:
+    """Build (untrained) one of the book's models by name: baseline, dropout or batchnorm."""
+    _check_name(name)
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    batchnorm, dropout = name == "batchnorm", name == "dropout"
+    inputs = keras.Input(INPUT_SHAPE, name="image")
+    x = layers.Rescaling(1.0 / 255, name="rescale")(inputs)
+    for block, filters in enumerate(BLOCK_FILTERS, start=1):
+        x = _conv_unit(x, filters, batchnorm, f"block{block}_1")
+        x = _conv_unit(x, filters, batchnorm, f"block{block}_2")
+        x = layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
+        if dropout:
+            x = layers.Dropout(DROPOUT_RATE, name=f"block{block}_dropout")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(DENSE_UNITS, use_bias=not batchnorm, name="dense")(x)
+    if batchnorm:
+        x = layers.BatchNormalization(name="dense_bn")(x)
+    x = layers.Activation("relu", name="dense_relu")(x)
+    if dropout:
+        x = layers.Dropout(DROPOUT_RATE, name="dense_dropout")(x)
+    logits = layers.Dense(NUM_CLASSES, name=LOGITS_LAYER)(x)
+    probs = layers.Activation("softmax", dtype="float32", name="probabilities")(logits)
+    return keras.Model(inputs, probs, name=name)
+
+
+def models_dir(path: str | os.PathLike | None = None) -> Path:
+    """The best_models folder: path if given, else $CNNBOOK_MODELS_DIR, else the repository's."""
+    if path is not None:
+        return Path(path)
+    return Path(os.environ.get("CNNBOOK_MODELS_DIR", DEFAULT_MODELS_DIR))
+
+
+def load_trained(name: str, directory: str | os.PathLike | None = None) -> keras.Model:
+    """Load a trained model after checking its sha256 against the manifest (Keras safe mode on)."""
+    from cnnbook.manifest import read_manifest, verify_file
+
+    _check_name(name)
+    folder = models_dir(directory)
+    entry = read_manifest(folder).get(name)
+    if entry is None:
+        raise ModelFileError(f"{folder / 'manifest.json'}: no entry for model {name!r}; run `make train`")
+    path = folder / f"{name}.keras"
+    verify_file(path, entry["files"][path.name])
+    return keras.models.load_model(path, safe_mode=True, compile=False)
