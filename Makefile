@@ -5,7 +5,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MODEL ?= all
 
-.PHONY: test train book clean-book info evaluate bench
+.PHONY: test train book notebooks info evaluate bench
+
+# Everything the book's outputs depend on besides its own pages: when it changes, the execution
+# cache and the HTML are stale, so `make book` starts from a clean _build.
+SOURCE_HASH_CMD = find code best_models -type f ! -path '*/__pycache__/*' ! -path '*.egg-info/*' \
+	| LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-64
 
 $(STAMP): pyproject.toml requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -29,3 +34,14 @@ evaluate: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_training.py
 	$(PY) benchmarks/bench_convolution.py
+
+book: $(STAMP)
+	@hash=$$($(SOURCE_HASH_CMD)); \
+	if [ -d _build ] && [ "$$(cat _build/.source-hash 2>/dev/null)" != "$$hash" ]; then \
+		echo "code/ or best_models/ changed since the last build: clearing _build"; rm -rf _build; fi; \
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter-book build book --warningiserror --keep-going \
+		&& echo "$$hash" > _build/.source-hash
+	$(PY) -m pytest -q tests/test_book_html.py
+
+notebooks: $(STAMP)
+	$(PY) -m cnnbook notebooks

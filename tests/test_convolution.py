@@ -188,3 +188,23 @@ def test_apply_filter_bad_inputs_raise():
         apply_filter(np.zeros((4, 4)), np.zeros((3, 3, 1)))
     with pytest.raises(ValueError, match="grey"):
         apply_filter(np.zeros((4, 4, 4)), "sobel_x")
+
+
+def test_conv2d_tensorflow_wrapper_matches_vectorized() -> None:
+    from cnnbook.convolution import conv2d, conv2d_tensorflow
+
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(2, 9, 9, 3)).astype(np.float32)
+    w = rng.normal(size=(3, 3, 3, 4)).astype(np.float32)
+    np.testing.assert_allclose(conv2d_tensorflow(x, w, 2, "same"), conv2d(x, w, 2, "same"), atol=1e-5)
+    with pytest.raises(ValueError, match="padding"):
+        conv2d_tensorflow(x, w, 1, "full")
+
+
+def test_apply_filter_valid_padding_has_no_border_artifact() -> None:
+    from cnnbook.convolution import apply_filter
+
+    flat = np.full((10, 10), 7.0)
+    assert apply_filter(flat, "laplacian", padding="valid").shape == (8, 8)
+    np.testing.assert_allclose(apply_filter(flat, "laplacian", padding="valid"), 0.0)
+    assert np.abs(apply_filter(flat, "laplacian")).max() > 0  # zero padding invents an edge

@@ -60,3 +60,13 @@ def test_same_semantics_as_keras(rate):
 def test_invalid_rate_raises(rate):
     with pytest.raises(ValueError, match="rate"):
         dropout(np.ones(3), rate, training=True, rng=np.random.default_rng(0))
+
+
+def test_keras_dropout_wrapper_is_the_keras_layer() -> None:
+    from cnnbook.dropout import keras_dropout
+
+    x = np.ones((50, 200), dtype=np.float32)
+    out = keras_dropout(x, rate=0.25, seed=3)
+    np.testing.assert_allclose(np.unique(out), [0.0, 1 / 0.75], rtol=1e-6)
+    assert abs(np.mean(out == 0) - 0.25) < 0.02
+    np.testing.assert_array_equal(keras_dropout(x, rate=0.25, training=False), x)

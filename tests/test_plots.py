@@ -168,3 +168,21 @@ def test_histograms_share_edges():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["correct", "wrong"]
     xs = [p.get_xy()[:, 0] for p in ax.patches]
     assert xs[0].min() == pytest.approx(xs[1].min()) and xs[0].max() == pytest.approx(xs[1].max())
+
+
+def test_heatmap_overlays_one_row_per_model():
+    images = RNG.integers(0, 256, size=(4, 32, 32, 3), dtype=np.uint8)
+    maps = {name: RNG.uniform(size=(4, 8, 8)) for name in ("baseline", "dropout", "batchnorm")}
+    fig = _render(plots.plot_heatmap_overlays(images, maps))
+    assert len(fig.axes) == 16
+    assert fig.axes[8].get_ylabel() == "dropout"  # row 2, first column
+    np.testing.assert_allclose(fig.axes[13].images[1].get_array(), maps["batchnorm"][1])
+
+
+def test_paired_values_scatter_with_diagonal():
+    x = RNG.normal(size=20)
+    fig = _render(plots.plot_paired_values({"mean": (x, 2 * x), "variance": (x**2, x**2)}))
+    assert len(fig.axes) == 2
+    np.testing.assert_allclose(fig.axes[0].collections[0].get_offsets(), np.c_[x, 2 * x])
+    diagonal = fig.axes[1].lines[0]
+    np.testing.assert_array_equal(diagonal.get_xdata(), diagonal.get_ydata())

@@ -180,3 +180,13 @@ def test_randomize_weights_is_seeded_and_changes_maps():
     after = vis.grad_cam(rand_a, images, class_index=0)
     corr = np.corrcoef(before.ravel(), after.ravel())[0, 1]
     assert corr < 0.9 or np.mean(np.abs(before - after)) > 0.2
+
+
+def test_heatmap_correlation_matches_numpy_corrcoef():
+    rng = np.random.default_rng(5)
+    a, b = rng.uniform(size=(3, 6, 6)), rng.uniform(size=(3, 6, 6))
+    b[1] = 2 * a[1] + 1
+    expected = [np.corrcoef(a[i].ravel(), b[i].ravel())[0, 1] for i in range(3)]
+    np.testing.assert_allclose(vis.heatmap_correlation(a, b), expected)
+    assert vis.heatmap_correlation(a[1:2], b[1:2])[0] == pytest.approx(1.0)
+    assert np.isnan(vis.heatmap_correlation(np.zeros((1, 4, 4)), a[:1, :4, :4])[0])

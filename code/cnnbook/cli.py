@@ -53,7 +53,19 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model", choices=[*MODEL_NAMES, "all"], default="all")
     _add_data_dir(evaluate)
     _add_common(evaluate)
+    commands.add_parser("notebooks", help="write book/<chapter>.ipynb (the Colab notebooks) from the chapters")
     return parser
+
+
+def run_notebooks(args: argparse.Namespace) -> int:
+    """Regenerate the chapters' Colab notebooks."""
+    from cnnbook.book import repository_root
+    from cnnbook.notebooks import export_notebooks
+
+    root = repository_root()
+    for path in export_notebooks(root / "book", root / "_config.yml"):
+        print(f"wrote {path.relative_to(root)}")
+    return 0
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -129,7 +141,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = build_parser().parse_args(argv)
-    handlers = {"train": run_train, "info": run_info, "evaluate": run_evaluate}
+    handlers = {"train": run_train, "info": run_info, "evaluate": run_evaluate, "notebooks": run_notebooks}
     try:
         return handlers[args.command](args)
     except (CnnbookError, ValueError, OSError) as exc:

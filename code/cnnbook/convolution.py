@@ -155,8 +155,10 @@ def to_grayscale(image: np.ndarray) -> np.ndarray:
     raise ValueError(f"image must be grey (H, W) or RGB (H, W, 3); got shape {image.shape}")
 
 
-def apply_filter(image: np.ndarray, kernel: np.ndarray | str) -> np.ndarray:
-    """Apply one 2-D kernel (or a FILTERS name) to a grey or RGB image; float (H, W), 'same'."""
+def apply_filter(image: np.ndarray, kernel: np.ndarray | str, padding: str = "same") -> np.ndarray:
+    """Apply one 2-D kernel (or a FILTERS name) to a grey or RGB image; float 2-D response map.
+
+    'valid' avoids the artificial edges that zero padding draws along the border."""
     if isinstance(kernel, str):
         if kernel not in FILTERS:
             raise ValueError(f"unknown filter {kernel!r}: choose one of {', '.join(FILTERS)}")
@@ -166,4 +168,12 @@ def apply_filter(image: np.ndarray, kernel: np.ndarray | str) -> np.ndarray:
         raise ValueError(f"kernel must be 2-D (kh, kw); got shape {kernel.shape}")
     grey = to_grayscale(image)
     batch, bank = grey[np.newaxis, :, :, np.newaxis], kernel[:, :, np.newaxis, np.newaxis]
-    return conv2d(batch, bank, padding="same")[0, :, :, 0]
+    return conv2d(batch, bank, padding=padding)[0, :, :, 0]
+
+
+def conv2d_tensorflow(x: np.ndarray, w: np.ndarray, stride: int = 1, padding: str = "valid") -> np.ndarray:
+    """tf.nn.conv2d on NumPy arrays: the independent reference the chapter compares against."""
+    import tensorflow as tf
+
+    _check_padding_stride(padding, stride)
+    return tf.nn.conv2d(x, w, strides=stride, padding=padding.upper()).numpy()

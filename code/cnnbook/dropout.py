@@ -41,3 +41,10 @@ def dropout(
         mask = dropout_mask(x.shape, rate, np.random.default_rng() if rng is None else rng)
         out = x * mask / (1.0 - rate)
     return (out, mask) if return_mask else out
+
+
+def keras_dropout(x: np.ndarray, rate: float, seed: int = 0, training: bool = True) -> np.ndarray:
+    """keras.layers.Dropout applied to x: the reference our NumPy version is compared with."""
+    import keras
+
+    return np.asarray(keras.layers.Dropout(rate, seed=seed)(x, training=training))

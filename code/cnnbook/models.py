@@ -5,7 +5,11 @@ Backbone (chapter "Architectures"): three blocks of two 3x3 convolutions (32, 64
 Dense(10) logits followed by a float32 softmax. The variants differ only where they must:
 
 * ``baseline``  - nothing else;
-* ``dropout``   - Dropout(p=0.5) after every pooling block and after the hidden dense layer;
+* ``dropout``   - Dropout(p=0.5) on the flattened features and after the hidden dense layer, i.e.
+  on the inputs of both fully connected layers, where 48% of the parameters sit and co-adaptation
+  is strongest (Srivastava et al., 2014). A first trial with p=0.5 after every pooling block as well
+  underfit (train accuracy below validation, 72% validation after 17 epochs): the convolutions are
+  few, spatially correlated and already regularized by weight sharing;
 * ``batchnorm`` - BatchNormalization between every conv / hidden dense layer and its ReLU
   (those layers then drop their bias, which BatchNorm's beta makes redundant).
 """
@@ -56,9 +60,9 @@ def build_model(name: str, seed: int | None = None) -> keras.Model:
         x = _conv_unit(x, filters, batchnorm, f"block{block}_1")
         x = _conv_unit(x, filters, batchnorm, f"block{block}_2")
         x = layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
-        if dropout:
-            x = layers.Dropout(DROPOUT_RATE, name=f"block{block}_dropout")(x)
     x = layers.Flatten(name="flatten")(x)
+    if dropout:
+        x = layers.Dropout(DROPOUT_RATE, name="flatten_dropout")(x)
     x = layers.Dense(DENSE_UNITS, use_bias=not batchnorm, name="dense")(x)
     if batchnorm:
         x = layers.BatchNormalization(name="dense_bn")(x)

@@ -170,20 +170,28 @@ def plot_reliability_comparison(prob_dict: Mapping[str, np.ndarray], labels: np.
 
 
 @_styled
-def plot_heatmap_overlays(images: np.ndarray, heatmaps: np.ndarray, titles: Sequence[str] | None = None,
-                          alpha: float = 0.5) -> Figure:
-    """Each image (top row) and the image under its heatmap in the jet colormap (bottom row)."""
+def plot_heatmap_overlays(images: np.ndarray, heatmaps: np.ndarray | Mapping[str, np.ndarray],
+                          titles: Sequence[str] | None = None, alpha: float = 0.5) -> Figure:
+    """Each image (top row) and, below it, the image under each heatmap in the jet colormap.
+
+    ``heatmaps`` is one (N, h, w) array, or a mapping {row label: (N, h, w)} for one overlay row
+    per model (chapter "Visualization": the same images across the three models).
+    """
+    rows = dict(heatmaps) if isinstance(heatmaps, Mapping) else {"": heatmaps}
     n = len(images)
-    fig = Figure(figsize=(1.5 * n, 3.2), layout="constrained")
-    axes = fig.subplots(2, n, squeeze=False)
+    fig = Figure(figsize=(1.5 * n, 1.6 * (1 + len(rows))), layout="constrained")
+    axes = fig.subplots(1 + len(rows), n, squeeze=False)
     for i in range(n):
         h, w = np.asarray(images[i]).shape[:2]
         _show_image(axes[0, i], images[i])
-        _show_image(axes[1, i], images[i])
-        axes[1, i].imshow(heatmaps[i], cmap="jet", alpha=alpha, vmin=0, vmax=1, interpolation="bilinear",
-                          extent=(-0.5, w - 0.5, h - 0.5, -0.5))
         if titles is not None:
             axes[0, i].set_title(titles[i], fontsize=8)
+        for r, (label, maps) in enumerate(rows.items(), start=1):
+            _show_image(axes[r, i], images[i])
+            axes[r, i].imshow(maps[i], cmap="jet", alpha=alpha, vmin=0, vmax=1, interpolation="bilinear",
+                              extent=(-0.5, w - 0.5, h - 0.5, -0.5))
+            if label and i == 0:
+                axes[r, i].set_ylabel(label, fontsize=8)
     return fig
 
 
@@ -273,4 +281,19 @@ def plot_histograms(values: Mapping[str, np.ndarray], bins: int = 50, xlabel: st
     ax.legend()
     if title:
         ax.set_title(title)
+    return fig
+
+
+@_styled
+def plot_paired_values(pairs: Mapping[str, tuple[np.ndarray, np.ndarray]], xlabel: str = "measured",
+                       ylabel: str = "stored") -> Figure:
+    """One scatter panel per entry with the diagonal y = x (moving vs population statistics)."""
+    fig = Figure(figsize=(3.2 * len(pairs), 3.2), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(pairs), squeeze=False)[0])
+    for ax, (name, (x, y)) in zip(axes, pairs.items()):
+        x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        low, high = float(min(x.min(), y.min())), float(max(x.max(), y.max()))
+        ax.plot([low, high], [low, high], color="grey", linestyle="--", linewidth=1)
+        ax.scatter(x, y, s=12, alpha=0.7)
+        ax.set(title=name, xlabel=xlabel, ylabel=ylabel)
     return fig

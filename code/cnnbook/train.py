@@ -1,8 +1,8 @@
 """Training with one shared recipe, per-epoch checkpoints, --resume, and atomic final files.
 
 The recipe (the same for all three models, so the regularizer is the only difference):
-Adam(1e-3), batch 128, learning rate x0.3 after 2 epochs without a new best validation loss
-(floor 1e-5), early stopping after 6 epochs without a new best validation accuracy with the
+Adam(1e-3), batch 128, learning rate x0.5 after 3 epochs without a new best validation loss
+(floor 1e-5), early stopping after 8 epochs without a new best validation accuracy with the
 best weights restored, at most 60 epochs, mixed bfloat16 compute on the CPU.
 """
 
@@ -37,10 +37,10 @@ class TrainConfig:
     epochs: int = 60
     batch_size: int = 128
     learning_rate: float = 1e-3
-    lr_factor: float = 0.3
-    lr_patience: int = 2
+    lr_factor: float = 0.5
+    lr_patience: int = 3
     min_lr: float = 1e-5
-    early_stopping_patience: int = 6
+    early_stopping_patience: int = 8
     seed: int = 42
     mixed_precision: bool = True
 

@@ -119,6 +119,16 @@ def grad_cam(model: keras.Model, images: np.ndarray, class_index=None,
     return np.divide(cam, peak, out=np.zeros_like(cam), where=peak > 0)
 
 
+def heatmap_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pearson correlation between paired heatmaps (N, h, w) -> (N,); NaN where a map is constant."""
+    a = np.asarray(a, dtype=np.float64).reshape(len(a), -1)
+    b = np.asarray(b, dtype=np.float64).reshape(len(b), -1)
+    a, b = a - a.mean(1, keepdims=True), b - b.mean(1, keepdims=True)
+    norm = np.sqrt((a * a).sum(1) * (b * b).sum(1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(norm > 0, (a * b).sum(1) / norm, np.nan)
+
+
 def upsample_heatmap(heatmap: np.ndarray, size: Sequence[int] = (32, 32)) -> np.ndarray:
     """Bilinear resize of one (h, w) map or a batch (N, h, w) to ``size`` (tf.image.resize)."""
     maps = np.asarray(heatmap, dtype=np.float32)
