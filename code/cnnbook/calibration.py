@@ -82,7 +82,7 @@ def accuracy(probs: np.ndarray, labels: np.ndarray) -> float:
 
 
 def negative_log_likelihood(probs: np.ndarray, labels: np.ndarray) -> float:
-    """Mean -log p(true class), with p floored at 1e-12 (as cnnbook.predict does)."""
+    """Mean -log p(true class), with p floored at 1e-12 (the loss reported in the manifest)."""
     probs, labels = _check(probs, labels)
     true_class = np.clip(probs[np.arange(len(labels)), labels], NLL_FLOOR, 1.0)
     return float(-np.mean(np.log(true_class)))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from cnnbook.calibration import accuracy, negative_log_likelihood
+
 
 def predict_probabilities(model: keras.Model, images: np.ndarray, batch_size: int = 500) -> np.ndarray:
     """Class probabilities (N, 10) as float64 for a batch of uint8 images, silently."""
@@ -13,7 +15,4 @@ def predict_probabilities(model: keras.Model, images: np.ndarray, batch_size: in
 
 def accuracy_and_loss(probabilities: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
     """Top-1 accuracy and mean negative log-likelihood of the true labels."""
-    labels = np.asarray(labels).reshape(-1)
-    accuracy = float(np.mean(np.argmax(probabilities, axis=1) == labels))
-    true_class = np.clip(probabilities[np.arange(len(labels)), labels], 1e-12, 1.0)
-    return accuracy, float(-np.mean(np.log(true_class)))
+    return accuracy(probabilities, labels), negative_log_likelihood(probabilities, labels)
