@@ -28,8 +28,12 @@ def read_manifest(folder: str | os.PathLike) -> dict[str, dict[str, Any]]:
 
 def update_manifest(folder: str | os.PathLike, name: str, entry: dict[str, Any]) -> None:
     """Set one model's entry in folder/manifest.json, atomically, keeping the others."""
+    from cnnbook.models import MODEL_NAMES
+
     models = read_manifest(folder)
     models[name] = entry
+    order = {n: i for i, n in enumerate(MODEL_NAMES)}
+    models = dict(sorted(models.items(), key=lambda item: order.get(item[0], len(order))))
     atomic_write_json(Path(folder) / MANIFEST_NAME, {"format": MANIFEST_FORMAT, "models": models})
 
 
