@@ -113,3 +113,25 @@ def test_load_splits_and_fingerprint(cifar_folder: Path, tmp_path: Path) -> None
     other = write_cifar_folder(tmp_path / "other", per_batch=20)
     _rewrite(other, "test_batch", labels=[(i + 1) % 10 for i in range(20)])
     assert load_splits(other, val_size=20).fingerprint != splits.fingerprint
+
+
+def test_keras_fallback_when_no_path_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    from keras.datasets import cifar10
+
+    monkeypatch.delenv("CIFAR10_DIR", raising=False)
+    x = np.zeros((4, 32, 32, 3), np.uint8)
+    monkeypatch.setattr(cifar10, "load_data", lambda: ((x, np.arange(4).reshape(-1, 1)), (x, np.ones((4, 1)))))
+    data = load_cifar10()
+    assert data.y_train.tolist() == [0, 1, 2, 3] and data.y_test.dtype == np.int64
+
+
+def test_failed_download_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from keras.datasets import cifar10
+
+    def offline():
+        raise Exception("URL fetch failure: no network")
+
+    monkeypatch.delenv("CIFAR10_DIR", raising=False)
+    monkeypatch.setattr(cifar10, "load_data", offline)
+    with pytest.raises(DataError, match="set CIFAR10_DIR or pass --data-dir"):
+        load_cifar10()

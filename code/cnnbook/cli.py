@@ -68,6 +68,11 @@ def run_notebooks(args: argparse.Namespace) -> int:
     return 0
 
 
+def log(message: str) -> None:
+    """Print a progress line at once, also when stdout is a file (a training log)."""
+    print(message, flush=True)
+
+
 def run_train(args: argparse.Namespace) -> int:
     """Train the chosen models one after the other."""
     from cnnbook.data import load_splits
@@ -76,11 +81,11 @@ def run_train(args: argparse.Namespace) -> int:
     config = TrainConfig(epochs=args.epochs, mixed_precision=not args.float32)
     splits = load_splits(args.data_dir, val_size=args.val_size)
     for name in _model_names(args.model):
-        print(f"[{name}] training on {len(splits.x_train)} images, validating on {len(splits.x_val)}")
+        log(f"[{name}] training on {len(splits.x_train)} images, validating on {len(splits.x_val)}")
         entry = train_model(name, splits, config, out_dir=models_dir(args.models_dir),
                             checkpoint_root=args.checkpoint_dir or DEFAULT_CHECKPOINT_DIR,
-                            resume=args.resume, verbose=2 if not sys.stdout.isatty() else "auto")
-        print(f"[{name}] test accuracy {entry['test_accuracy']:.4f} after {entry['epochs_run']} epochs "
+                            resume=args.resume, log=log, verbose=2 if not sys.stdout.isatty() else "auto")
+        log(f"[{name}] test accuracy {entry['test_accuracy']:.4f} after {entry['epochs_run']} epochs "
               f"({entry['train_seconds'] / 60:.1f} min)")
     return 0
 

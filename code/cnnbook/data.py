@@ -139,7 +139,11 @@ def _load_with_keras() -> CifarData:
     """Download (first time) and load CIFAR-10 through keras.datasets."""
     from keras.datasets import cifar10
 
-    (x_train, y_train), (x_test, y_test) = cifar10.load_data()
+    try:
+        (x_train, y_train), (x_test, y_test) = cifar10.load_data()
+    except Exception as exc:  # keras raises a bare Exception when the download fails
+        raise DataError(f"could not get CIFAR-10 through keras.datasets ({type(exc).__name__}: {exc}); "
+                        f"set {ENV_VAR} or pass --data-dir") from None
     return CifarData(x_train, y_train.reshape(-1).astype(np.int64),
                      x_test, y_test.reshape(-1).astype(np.int64))
 

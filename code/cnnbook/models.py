@@ -2,7 +2,12 @@
 
 Backbone (chapter "Architectures"): three blocks of two 3x3 convolutions (32, 64, 128 filters,
 'same' padding, ReLU) each followed by 2x2 max pooling, then Flatten, Dense(128, ReLU) and
-Dense(10) logits followed by a float32 softmax. The variants differ only where they must:
+Dense(10) logits followed by a float32 softmax. Why this backbone: it is the classic small VGG
+design (stacked 3x3 convolutions, doubling widths) that students meet first; at ~39 M multiply-adds
+per image it trains in ~20 s per epoch on a 2-core CPU with bfloat16, so all three models train
+in under an hour, and without data augmentation it still reaches 77-79% test accuracy. Images
+enter as raw uint8 pixels: the Rescaling layer is part of the model, so the book and the CLI never
+have to repeat the preprocessing. The variants differ only where they must:
 
 * ``baseline``  - nothing else;
 * ``dropout``   - Dropout(p=0.5) on the flattened features and after the hidden dense layer, i.e.
