@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from cnnbook.book import (correct_examples_per_class, epochs_to_reach, figure_png, generalization_gap,
-                          history_column, markdown_table, percent)
+from cnnbook.book import (correct_examples_per_class, epochs_to_reach, figure_png, format_report,
+                          generalization_gap, history_column, markdown_table, percent)
 
 HISTORY = {"best_epoch": 2, "epochs": [
     {"epoch": 1, "accuracy": 0.50, "val_accuracy": 0.45, "val_loss": 1.5, "seconds": 10.0},
@@ -45,3 +45,10 @@ def test_figure_png_is_a_png_of_the_figure() -> None:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert 60 <= width <= 110 and 30 <= height <= 70  # 100 x 50 px, trimmed or padded by the tight box
+
+
+def test_format_report() -> None:
+    report = {"accuracy": 0.7707, "mean_confidence": 0.88391, "ece": 0.11321, "mce": 0.228, "nll": 0.87219,
+              "brier": 0.3512}
+    assert format_report(report) == {"accuracy": "77.1%", "mean_confidence": "88.4%", "ece": "11.32%",
+                                     "mce": "22.8%", "nll": "0.872", "brier": "0.351"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import io
 import json
-from pathlib import Path
 from typing import Any, Mapping
 
 import keras
@@ -91,6 +90,12 @@ def percent(value: float, digits: int = 1) -> str:
     return f"{100 * value:.{digits}f}%"
 
 
+def format_report(report: Mapping[str, float]) -> dict[str, str]:
+    """A calibration report as text: rates as percentages, NLL and Brier with 3 decimals."""
+    rates = {"accuracy": 1, "mean_confidence": 1, "ece": 2, "mce": 1}
+    return {key: percent(value, rates[key]) if key in rates else f"{value:.3f}" for key, value in report.items()}
+
+
 def glue_values(values: Mapping[str, Any]) -> None:
     """Glue each value (already formatted as text) for the prose, without displaying it."""
     from myst_nb import glue
@@ -113,11 +118,6 @@ def glue_figure(key: str, figure: Figure) -> None:
     from myst_nb import glue
 
     glue(key, Image(data=figure_png(figure), format="png"), display=True)
-
-
-def repository_root() -> Path:
-    """The repository this package was installed from (editable install)."""
-    return Path(__file__).resolve().parents[2]
 
 
 def markdown_table(header: list[str], rows: list[list[Any]]):

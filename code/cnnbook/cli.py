@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import fields
 
 from cnnbook.exceptions import CnnbookError
 from cnnbook.models import MODEL_NAMES, models_dir
@@ -59,10 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_notebooks(args: argparse.Namespace) -> int:
     """Regenerate the chapters' Colab notebooks."""
-    from cnnbook.book import repository_root
+    from cnnbook.files import REPOSITORY_ROOT as root
     from cnnbook.notebooks import export_notebooks
 
-    root = repository_root()
     for path in export_notebooks(root / "book", root / "_config.yml"):
         print(f"wrote {path.relative_to(root)}")
     return 0

@@ -10,6 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+# The checkout this package runs from (editable install): best_models/, checkpoints/, book/ live here.
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
+
 
 def _current_umask() -> int:
     """The process umask (read by setting and restoring it)."""

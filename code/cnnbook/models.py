@@ -28,6 +28,7 @@ import keras
 from keras import layers
 
 from cnnbook.exceptions import ModelFileError
+from cnnbook.files import REPOSITORY_ROOT
 
 MODEL_NAMES: tuple[str, ...] = ("baseline", "dropout", "batchnorm")
 BLOCK_FILTERS: tuple[int, ...] = (32, 64, 128)
@@ -36,7 +37,7 @@ DROPOUT_RATE = 0.5
 NUM_CLASSES = 10
 INPUT_SHAPE = (32, 32, 3)
 LOGITS_LAYER = "logits"
-DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "best_models"
+DEFAULT_MODELS_DIR = REPOSITORY_ROOT / "best_models"
 
 
 def _check_name(name: str) -> None:

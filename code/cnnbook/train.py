@@ -31,12 +31,12 @@ import numpy as np
 import tensorflow as tf
 
 from cnnbook.data import Splits
-from cnnbook.files import atomic_path, atomic_write_json, sha256_file
+from cnnbook.files import REPOSITORY_ROOT, atomic_path, atomic_write_json, sha256_file
 from cnnbook.manifest import update_manifest
 from cnnbook.models import build_model
 from cnnbook.predict import accuracy_and_loss, predict_probabilities
 
-DEFAULT_CHECKPOINT_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
+DEFAULT_CHECKPOINT_DIR = REPOSITORY_ROOT / "checkpoints"
 
 
 @dataclass(frozen=True)
