@@ -7,10 +7,11 @@ MODEL ?= all
 
 .PHONY: test train book notebooks info evaluate bench
 
-# Everything the book's outputs depend on besides its own pages: when it changes, the execution
-# cache and the HTML are stale, so `make book` starts from a clean _build.
-SOURCE_HASH_CMD = find code best_models -type f ! -path '*/__pycache__/*' ! -path '*.egg-info/*' \
-	| LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-64
+# Everything the book's outputs depend on besides its own pages (the package, the trained models, the
+# pinned environment, the book's configuration): when it changes, the execution cache and the HTML
+# are stale, so `make book` starts from a clean _build.
+SOURCE_HASH_CMD = { find code best_models -type f ! -path '*/__pycache__/*' ! -path '*.egg-info/*'; \
+	echo requirements.txt; echo _config.yml; } | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-64
 
 $(STAMP): pyproject.toml requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +21,7 @@ $(STAMP): pyproject.toml requirements.txt
 	touch $(STAMP)
 
 test: $(STAMP)
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest tests
 
 train: $(STAMP)
@@ -38,10 +40,10 @@ bench: $(STAMP)
 book: $(STAMP)
 	@hash=$$($(SOURCE_HASH_CMD)); \
 	if [ -d _build ] && [ "$$(cat _build/.source-hash 2>/dev/null)" != "$$hash" ]; then \
-		echo "code/ or best_models/ changed since the last build: clearing _build"; rm -rf _build; fi; \
+		echo "code/, best_models/, requirements.txt or _config.yml changed since the last build: clearing _build"; rm -rf _build; fi; \
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter-book build book --warningiserror --keep-going \
 		&& echo "$$hash" > _build/.source-hash
-	$(PY) -m pytest -q tests/test_book_html.py
+	$(PY) -m pytest -q tests/book/test_html.py
 
 notebooks: $(STAMP)
-	$(PY) -m cnnbook notebooks
+	$(PY) -m cnnbook.book.notebooks

@@ -20,8 +20,8 @@ from typing import Callable
 
 import numpy as np
 
-import cnnbook  # noqa: F401  (quiets TensorFlow's start-up logging before it is imported)
-from cnnbook.convolution import conv2d, conv2d_loop
+from cnnbook.core.backend import tf  # TensorFlow, imported quietly
+from cnnbook.lessons.convolution import conv2d, conv2d_loop
 
 
 def median_seconds(fn: Callable[[], object], repeats: int) -> float:
@@ -36,8 +36,6 @@ def median_seconds(fn: Callable[[], object], repeats: int) -> float:
 
 def time_batch(batch: int, repeats: int, with_loop: bool, seed: int = 0) -> dict[str, float]:
     """Median seconds of each implementation on one random batch of 32x32x3 images."""
-    import tensorflow as tf
-
     rng = np.random.default_rng(seed)
     x = rng.random((batch, 32, 32, 3), dtype=np.float32)
     w = rng.normal(size=(3, 3, 3, 32)).astype(np.float32)

@@ -17,11 +17,11 @@ import time
 
 import numpy as np
 
-import cnnbook  # noqa: F401  (quiet TensorFlow set-up)
-import keras
+from cnnbook.core.backend import keras  # TensorFlow, imported quietly
 
-from cnnbook.models import MODEL_NAMES, build_model
-from cnnbook.train import compile_model, make_dataset
+from cnnbook.core.models import build_model
+from cnnbook.core.names import MODEL_NAMES
+from cnnbook.core.train import compile_model, make_dataset
 
 
 class StepClock(keras.callbacks.Callback):

@@ -12,7 +12,7 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from cnnbook.data import CLASS_NAMES, Splits, fingerprint  # noqa: E402
+from cnnbook.core.data import CLASS_NAMES, Splits, fingerprint  # noqa: E402
 
 
 def _batch(n: int, seed: int) -> dict:
@@ -31,6 +31,12 @@ def write_cifar_folder(folder: Path, per_batch: int = 20) -> Path:
     meta = {b"label_names": [c.encode() for c in CLASS_NAMES], b"num_cases_per_batch": per_batch}
     (folder / "batches.meta").write_bytes(pickle.dumps(meta, protocol=2))
     return folder
+
+
+@pytest.fixture(name="write_cifar_folder")
+def write_cifar_folder_fixture():
+    """The function that writes a synthetic CIFAR-10 folder (for tests that need more than one)."""
+    return write_cifar_folder
 
 
 @pytest.fixture

@@ -1,0 +1,123 @@
+"""What the pages share (every chapter): data and trained models loaded once per kernel, histories, glue."""
+
+from __future__ import annotations
+
+import functools
+import io
+from typing import Any, Mapping
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from cnnbook.core import store
+from cnnbook.core.backend import keras
+from cnnbook.core.data import Splits, load_splits
+from cnnbook.core.metrics import model_logits, softmax
+from cnnbook.core.names import MODEL_NAMES
+from cnnbook.core.store import history_column
+
+
+@functools.lru_cache(maxsize=1)
+def book_data() -> Splits:
+    """The train / validation / test splits (from $CIFAR10_DIR or keras), loaded once per kernel."""
+    return load_splits()
+
+
+@functools.lru_cache(maxsize=None)
+def trained_model(name: str) -> keras.Model:
+    """A trained model from best_models/, checksum-verified, loaded once per kernel."""
+    return store.load_trained(name)
+
+
+def trained_models() -> dict[str, keras.Model]:
+    """All three trained models by name."""
+    return {name: trained_model(name) for name in MODEL_NAMES}
+
+
+def manifest() -> dict[str, dict[str, Any]]:
+    """The manifest entries of best_models/ (chapter "Architectures")."""
+    return store.read_manifest(store.models_dir())
+
+
+def histories() -> dict[str, dict[str, Any]]:
+    """The training history of every model, checksum-verified."""
+    return {name: store.read_history(name) for name in MODEL_NAMES}
+
+
+@functools.lru_cache(maxsize=None)
+def logits(name: str, split: str) -> np.ndarray:
+    """Pre-softmax outputs of a trained model on the 'val' or 'test' split, computed once per kernel."""
+    images = {"val": book_data().x_val, "test": book_data().x_test}[split]
+    return model_logits(trained_model(name), images)
+
+
+def probabilities(name: str, split: str) -> np.ndarray:
+    """Softmax probabilities of a trained model on the 'val' or 'test' split."""
+    return softmax(logits(name, split))
+
+
+def epochs_to_reach(history: Mapping[str, Any], val_accuracy: float) -> int | None:
+    """The first epoch whose validation accuracy reaches the level, or None (speed of convergence)."""
+    reached = np.flatnonzero(history_column(history, "val_accuracy") >= val_accuracy)
+    return int(reached[0]) + 1 if reached.size else None
+
+
+def generalization_gap(history: Mapping[str, Any]) -> float:
+    """Train minus validation accuracy at the best epoch (overfitting, chapter "Architectures")."""
+    row = history["epochs"][history["best_epoch"] - 1]
+    return float(row["accuracy"] - row["val_accuracy"])
+
+
+def correct_examples_per_class(labels: np.ndarray, predictions: Mapping[str, np.ndarray],
+                               classes: list[int]) -> np.ndarray:
+    """For each class, the first image of that class that every model classifies correctly."""
+    all_right = np.all([p == labels for p in predictions.values()], axis=0)
+    picks = [np.flatnonzero(all_right & (labels == c)) for c in classes]
+    missing = [c for c, p in zip(classes, picks) if p.size == 0]
+    if missing:
+        raise ValueError(f"no image of classes {missing} is classified correctly by every model")
+    return np.array([p[0] for p in picks])
+
+
+def percent(value: float, digits: int = 1) -> str:
+    """0.7712 -> '77.1%'."""
+    return f"{100 * value:.{digits}f}%"
+
+
+def format_report(report: Mapping[str, float]) -> dict[str, str]:
+    """A calibration report as text: rates as percentages, NLL and Brier with 3 decimals."""
+    rates = {"accuracy": 1, "mean_confidence": 1, "ece": 2, "mce": 1}
+    return {key: percent(value, rates[key]) if key in rates else f"{value:.3f}" for key, value in report.items()}
+
+
+def glue_values(values: Mapping[str, Any]) -> None:
+    """Glue each value (already formatted as text) for the prose, without displaying it."""
+    from myst_nb import glue
+
+    for key, value in values.items():
+        glue(key, value if isinstance(value, str) else str(value), display=False)
+
+
+def figure_png(figure: Figure, dpi: int = 150) -> bytes:
+    """A Figure rendered to PNG bytes (tight bounding box)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def glue_figure(key: str, figure: Figure) -> None:
+    """Glue a figure as a PNG for a numbered {glue:figure}; it also shows as the cell's output,
+    which the book removes (tag remove-output) and a notebook reader (Colab) sees."""
+    from IPython.display import Image
+    from myst_nb import glue
+
+    glue(key, Image(data=figure_png(figure), format="png"), display=True)
+
+
+def markdown_table(header: list[str], rows: list[list[Any]]):
+    """A Markdown table that myst-nb renders as a real table in the page."""
+    from IPython.display import Markdown
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return Markdown("\n".join(lines))

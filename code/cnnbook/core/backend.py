@@ -1,0 +1,41 @@
+"""The one place TensorFlow is imported: quietly, with Keras on its TensorFlow backend (all chapters).
+
+TF 2.21 writes oneDNN and CUDA notices to file descriptor 2 before its log level applies; in the book
+any stderr fails the build. Every module that needs TensorFlow or Keras imports them from here:
+``from cnnbook.core.backend import keras, tf``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with fd 2 silenced; replay what it wrote if the import fails."""
+    with tempfile.TemporaryFile() as captured:
+        saved = os.dup(2)
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow
+
+            tensorflow.config.list_physical_devices()  # the CUDA probe logs here; do it while silenced
+        except BaseException:
+            os.dup2(saved, 2)
+            captured.seek(0)
+            os.write(2, captured.read())
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+_import_tensorflow_quietly()
+
+import keras  # noqa: E402  (after the quiet import above)
+import tensorflow as tf  # noqa: E402
+
+__all__ = ["keras", "tf"]

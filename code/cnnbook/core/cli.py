@@ -1,0 +1,149 @@
+"""Command line: `python -m cnnbook train | info | evaluate` (errors: one line, exit code 1).
+
+Only what a command needs is imported when it runs: `--help` and `info` never import TensorFlow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cnnbook.core.data import VAL_SIZE
+from cnnbook.core.exceptions import CnnbookError
+from cnnbook.core.names import MODEL_NAMES
+from cnnbook.core.recipe import TrainConfig
+from cnnbook.core.store import models_dir
+
+EVALUATE_TOLERANCE = 0.001  # 0.1 percentage points
+
+
+def _model_names(choice: str) -> list[str]:
+    """Expand 'all' into the three model names."""
+    return list(MODEL_NAMES) if choice == "all" else [choice]
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    """Options shared by every command that reads data or models."""
+    parser.add_argument("--models-dir", default=None,
+                        help="folder with the trained models and manifest.json (default: best_models/)")
+
+
+def _add_data_dir(parser: argparse.ArgumentParser) -> None:
+    """The --data-dir option."""
+    parser.add_argument("--data-dir", default=None,
+                        help="cifar-10-batches-py folder (default: $CIFAR10_DIR, else keras download)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with its three sub-commands."""
+    parser = argparse.ArgumentParser(prog="python -m cnnbook", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    train = commands.add_parser("train", help="train models and write best_models/",
+                                description="Train with the shared recipe; checkpoints every epoch.")
+    train.add_argument("--model", choices=[*MODEL_NAMES, "all"], required=True)
+    train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    train.add_argument("--epochs", type=int, default=TrainConfig.epochs, help="maximum number of epochs")
+    train.add_argument("--float32", action="store_true", help="train in float32 instead of mixed bfloat16")
+    train.add_argument("--seed", type=int, default=TrainConfig.seed,
+                       help="seed of the weight initialisation and the shuffle order (the split is fixed)")
+    train.add_argument("--checkpoint-dir", default=None, help="where per-epoch checkpoints go")
+    train.add_argument("--val-size", type=int, default=VAL_SIZE,
+                       help="validation images carved from the training set (multiple of 10)")
+    _add_data_dir(train)
+    _add_common(train)
+    info = commands.add_parser("info", help="print the manifest of the trained models as a table")
+    _add_common(info)
+    evaluate = commands.add_parser("evaluate", help="re-evaluate saved models on the test set")
+    evaluate.add_argument("--model", choices=[*MODEL_NAMES, "all"], default="all")
+    _add_data_dir(evaluate)
+    _add_common(evaluate)
+    return parser
+
+
+def log(message: str) -> None:
+    """Print a progress line at once, also when stdout is a file (a training log)."""
+    print(message, flush=True)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Train the chosen models one after the other."""
+    from cnnbook.core.data import load_splits
+    from cnnbook.core.train import DEFAULT_CHECKPOINT_DIR, train_model
+
+    config = TrainConfig(epochs=args.epochs, seed=args.seed, mixed_precision=not args.float32)
+    splits = load_splits(args.data_dir, val_size=args.val_size)
+    for name in _model_names(args.model):
+        log(f"[{name}] training on {len(splits.x_train)} images, validating on {len(splits.x_val)}")
+        entry = train_model(name, splits, config, out_dir=models_dir(args.models_dir),
+                            checkpoint_root=args.checkpoint_dir or DEFAULT_CHECKPOINT_DIR,
+                            resume=args.resume, log=log, verbose=2 if not sys.stdout.isatty() else "auto")
+        log(f"[{name}] test accuracy {entry['test_accuracy']:.4f} after {entry['epochs_run']} epochs "
+              f"({entry['train_seconds'] / 60:.1f} min)")
+    return 0
+
+
+def format_table(rows: list[list[str]], header: list[str]) -> str:
+    """A plain fixed-width text table."""
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows)]
+    lines = ["  ".join(str(x).rjust(w) for x, w in zip(line, widths)) for line in [header, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def run_info(args: argparse.Namespace) -> int:
+    """Print the manifest as a table."""
+    from cnnbook.core.store import read_manifest
+
+    folder = models_dir(args.models_dir)
+    manifest = read_manifest(folder)
+    if not manifest:
+        raise CnnbookError(f"{folder}: no trained models (manifest.json missing); run `make train`")
+    header = ["model", "params", "epochs", "best", "val acc", "test acc", "test loss", "minutes", "img/s"]
+    rows = [[name, f"{e['params']:,}", e["epochs_run"], e["best_epoch"], f"{e['val_accuracy']:.4f}",
+             f"{e['test_accuracy']:.4f}", f"{e['test_loss']:.4f}", f"{e['train_seconds'] / 60:.1f}",
+             f"{e['images_per_second']:.0f}"] for name, e in manifest.items()]
+    print(format_table(rows, header))
+    first = next(iter(manifest.values()))
+    print(f"\nTensorFlow {first['tensorflow_version']}, Keras {first['keras_version']}, "
+          f"data fingerprint {first['data_fingerprint'][:16]}…")
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """Re-evaluate saved models on the test set and compare with the manifest."""
+    from cnnbook.core.data import data_fingerprint, load_cifar10
+    from cnnbook.core.metrics import accuracy, negative_log_likelihood, predict_probabilities
+    from cnnbook.core.store import load_trained, read_manifest
+
+    folder = models_dir(args.models_dir)
+    manifest = read_manifest(folder)
+    data = load_cifar10(args.data_dir)
+    rows, all_match = [], True
+    for name in _model_names(args.model):
+        if name not in manifest:
+            raise CnnbookError(f"{folder}: no trained model {name!r} in the manifest; run `make train`")
+        model = load_trained(name, folder)
+        probs = predict_probabilities(model, data.x_test)
+        measured, loss = accuracy(probs, data.y_test), negative_log_likelihood(probs, data.y_test)
+        expected = manifest[name]["test_accuracy"]
+        match = abs(measured - expected) <= EVALUATE_TOLERANCE
+        all_match &= match
+        rows.append([name, f"{expected:.4f}", f"{measured:.4f}", f"{loss:.4f}", "yes" if match else "NO"])
+    print(format_table(rows, ["model", "manifest acc", "measured acc", "loss", "matches"]))
+    if data_fingerprint(data) != manifest[rows[0][0]]["data_fingerprint"]:
+        print("note: this copy of CIFAR-10 differs from the one the models were trained on")
+    return 0 if all_match else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    handlers = {"train": run_train, "info": run_info, "evaluate": run_evaluate}
+    try:
+        return handlers[args.command](args)
+    except (CnnbookError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: rerun with --resume to continue from the last checkpoint", file=sys.stderr)
+        return 1

@@ -1,0 +1,148 @@
+"""The store of trained models, best_models/: its paths, manifest, histories, checksums and verified loading.
+
+Layout (one owner: every other module goes through these functions)::
+
+    best_models/manifest.json           {"format": 1, "models": {name: entry}}
+    best_models/<name>.keras            the float32 model (Keras 3, loads in safe mode)
+    best_models/<name>.history.json     {"model": name, "best_epoch": k, "epochs": [row, ...]}
+
+Every entry's ``files`` maps each file name to its sha256; reading a model or a history checks it.
+Used by training (writing), the CLI (info, evaluate) and the book's pages (reading).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+import numpy as np
+
+from cnnbook.core.exceptions import ModelFileError
+from cnnbook.core.files import REPOSITORY_ROOT, atomic_path, atomic_write_json, sha256_file
+from cnnbook.core.names import MODEL_NAMES, check_model_name
+
+if TYPE_CHECKING:  # Keras is imported only to load or save a model: `cnnbook info` needs no TensorFlow
+    import keras
+
+DEFAULT_MODELS_DIR = REPOSITORY_ROOT / "best_models"
+MODELS_DIR_VARIABLE = "CNNBOOK_MODELS_DIR"
+MANIFEST_NAME = "manifest.json"
+MANIFEST_FORMAT = 1
+# One row per epoch of a history file, in this order.
+HISTORY_COLUMNS: tuple[str, ...] = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy",
+                                    "learning_rate", "seconds")
+
+
+def models_dir(path: str | os.PathLike | None = None) -> Path:
+    """The store's folder: path if given, else $CNNBOOK_MODELS_DIR, else the repository's best_models/."""
+    if path is not None:
+        return Path(path)
+    return Path(os.environ.get(MODELS_DIR_VARIABLE, DEFAULT_MODELS_DIR))
+
+
+def model_file(folder: str | os.PathLike, name: str) -> Path:
+    """Where model ``name`` is stored."""
+    return Path(folder) / f"{name}.keras"
+
+
+def history_file(folder: str | os.PathLike, name: str) -> Path:
+    """Where the training history of model ``name`` is stored."""
+    return Path(folder) / f"{name}.history.json"
+
+
+def read_manifest(folder: str | os.PathLike) -> dict[str, dict[str, Any]]:
+    """The per-model entries of folder/manifest.json (empty if the file does not exist)."""
+    path = Path(folder) / MANIFEST_NAME
+    if not path.is_file():
+        return {}
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        return dict(document["models"])
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path}: unreadable manifest ({type(exc).__name__}); retrain with `make train`") from None
+
+
+def update_manifest(folder: str | os.PathLike, name: str, entry: dict[str, Any]) -> None:
+    """Set one model's entry in folder/manifest.json, atomically, keeping the others (book order)."""
+    models = read_manifest(folder)
+    models[name] = entry
+    order = {n: i for i, n in enumerate(MODEL_NAMES)}
+    models = dict(sorted(models.items(), key=lambda item: order.get(item[0], len(order))))
+    atomic_write_json(Path(folder) / MANIFEST_NAME, {"format": MANIFEST_FORMAT, "models": models})
+
+
+def manifest_entry(folder: str | os.PathLike, name: str) -> dict[str, Any]:
+    """The manifest entry of one model, or a clear error saying how to get it."""
+    entry = read_manifest(folder).get(name)
+    if entry is None:
+        raise ModelFileError(f"{Path(folder) / MANIFEST_NAME}: no entry for model {name!r}; run `make train`")
+    return entry
+
+
+def verify_file(path: str | os.PathLike, expected_sha256: str) -> None:
+    """Raise ModelFileError unless the file exists and its sha256 matches the manifest."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: model file is missing; run `make train` or restore it from git")
+    actual = sha256_file(path)
+    if actual != expected_sha256:
+        raise ModelFileError(
+            f"{path}: sha256 {actual[:12]}… does not match the manifest ({expected_sha256[:12]}…); "
+            "the file was modified — restore it from git or retrain"
+        )
+
+
+def _verified(folder: Path, name: str, path: Path) -> Path:
+    """path, after checking it against the sha256 that model name's manifest entry records for it."""
+    files = manifest_entry(folder, name).get("files", {})
+    if path.name not in files:
+        raise ModelFileError(f"{folder / MANIFEST_NAME}: no checksum for {path.name}; retrain with `make train`")
+    verify_file(path, files[path.name])
+    return path
+
+
+def load_trained(name: str, folder: str | os.PathLike | None = None) -> keras.Model:
+    """A trained model, after checking its sha256 against the manifest (Keras safe mode on)."""
+    from cnnbook.core.backend import keras
+
+    check_model_name(name)
+    folder = models_dir(folder)
+    path = _verified(folder, name, model_file(folder, name))
+    return keras.models.load_model(path, safe_mode=True, compile=False)
+
+
+def history_document(name: str, best_epoch: int, rows: Sequence[Mapping[str, float]]) -> dict[str, Any]:
+    """A history file's content: the model, its best epoch and one row of HISTORY_COLUMNS per epoch."""
+    return {"model": name, "best_epoch": int(best_epoch),
+            "epochs": [{column: row[column] for column in HISTORY_COLUMNS} for row in rows]}
+
+
+def history_column(history: Mapping[str, Any], column: str) -> np.ndarray:
+    """One column of HISTORY_COLUMNS (loss, val_accuracy, seconds, ...) of a history, one value per epoch."""
+    if column not in HISTORY_COLUMNS:
+        raise ValueError(f"unknown history column {column!r}: choose one of {', '.join(HISTORY_COLUMNS)}")
+    return np.array([row[column] for row in history["epochs"]])
+
+
+def read_history(name: str, folder: str | os.PathLike | None = None) -> dict[str, Any]:
+    """The training history of a stored model, after checking its sha256 against the manifest."""
+    check_model_name(name)
+    folder = models_dir(folder)
+    path = _verified(folder, name, history_file(folder, name))
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def save_trained(folder: str | os.PathLike, name: str, model: keras.Model, history: dict[str, Any],
+                 entry: dict[str, Any]) -> dict[str, Any]:
+    """Write the model and its history atomically, then its manifest entry with their sha256."""
+    folder = Path(folder)
+    model_path, history_path = model_file(folder, name), history_file(folder, name)
+    with atomic_path(model_path) as tmp:
+        model.save(tmp)
+    atomic_write_json(history_path, history)
+    entry = {**entry, "files": {model_path.name: sha256_file(model_path),
+                                history_path.name: sha256_file(history_path)}}
+    update_manifest(folder, name, entry)
+    return entry

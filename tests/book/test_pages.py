@@ -1,0 +1,54 @@
+"""cnnbook.book: the helpers the chapters share."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from cnnbook.book.pages import (correct_examples_per_class, epochs_to_reach, figure_png, format_report,
+                          generalization_gap, history_column, markdown_table, percent)
+
+HISTORY = {"best_epoch": 2, "epochs": [
+    {"epoch": 1, "accuracy": 0.50, "val_accuracy": 0.45, "val_loss": 1.5, "seconds": 10.0},
+    {"epoch": 2, "accuracy": 0.80, "val_accuracy": 0.70, "val_loss": 1.1, "seconds": 12.0},
+    {"epoch": 3, "accuracy": 0.95, "val_accuracy": 0.69, "val_loss": 1.3, "seconds": 11.0},
+]}
+
+
+def test_history_helpers() -> None:
+    np.testing.assert_allclose(history_column(HISTORY, "seconds"), [10, 12, 11])
+    assert epochs_to_reach(HISTORY, 0.70) == 2
+    assert epochs_to_reach(HISTORY, 0.60) == 2
+    assert epochs_to_reach(HISTORY, 0.45) == 1
+    assert epochs_to_reach(HISTORY, 0.99) is None
+    assert generalization_gap(HISTORY) == pytest.approx(0.10)
+
+
+def test_correct_examples_per_class() -> None:
+    labels = np.array([0, 1, 0, 1, 2, 2])
+    predictions = {"a": np.array([1, 1, 0, 1, 2, 2]), "b": np.array([0, 0, 0, 1, 1, 2])}
+    np.testing.assert_array_equal(correct_examples_per_class(labels, predictions, [0, 1, 2]), [2, 3, 5])
+    with pytest.raises(ValueError, match=r"classes \[3\]"):
+        correct_examples_per_class(labels, predictions, [3])
+
+
+def test_markdown_table_and_percent() -> None:
+    table = markdown_table(["model", "acc"], [["baseline", percent(0.7712)], ["dropout", percent(0.8, 0)]])
+    assert table.data.splitlines() == ["| model | acc |", "|---|---|", "| baseline | 77.1% |", "| dropout | 80% |"]
+
+
+def test_figure_png_is_a_png_of_the_figure() -> None:
+    figure = Figure(figsize=(2, 1))
+    figure.subplots().plot([0, 1], [0, 1])
+    data = figure_png(figure, dpi=50)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert 60 <= width <= 110 and 30 <= height <= 70  # 100 x 50 px, trimmed or padded by the tight box
+
+
+def test_format_report() -> None:
+    report = {"accuracy": 0.7707, "mean_confidence": 0.88391, "ece": 0.11321, "mce": 0.228, "nll": 0.87219,
+              "brier": 0.3512}
+    assert format_report(report) == {"accuracy": "77.1%", "mean_confidence": "88.4%", "ece": "11.32%",
+                                     "mce": "22.8%", "nll": "0.872", "brier": "0.351"}

@@ -1,0 +1,44 @@
+"""The command line: help, info, evaluate, and one-line errors with exit code 1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cnnbook.core.cli import main
+
+
+@pytest.mark.parametrize("command", [[], ["train"], ["info"], ["evaluate"]])
+def test_help_everywhere(command: list[str], capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage" in capsys.readouterr().out
+
+
+def test_info_without_models_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["info", "--models-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "make train" in err
+
+
+def test_bad_data_dir_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["train", "--model", "baseline", "--data-dir", str(tmp_path / "nope")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "nope" in err
+
+
+def test_train_info_evaluate_round_trip(cifar_folder: Path, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture) -> None:
+    models = tmp_path / "models"
+    args = ["--data-dir", str(cifar_folder), "--models-dir", str(models)]
+    assert main(["train", "--model", "baseline", "--epochs", "1", "--val-size", "20", "--float32",
+                 "--checkpoint-dir", str(tmp_path / "ckpt"), *args]) == 0
+    assert main(["info", "--models-dir", str(models)]) == 0
+    assert "baseline" in capsys.readouterr().out
+    assert main(["evaluate", "--model", "baseline", *args]) == 0
+    out = capsys.readouterr().out
+    assert "yes" in out and "differs" not in out
+    assert main(["evaluate", "--model", "dropout", *args]) == 1
+    assert "no trained model 'dropout'" in capsys.readouterr().err

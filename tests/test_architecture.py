@@ -1,0 +1,55 @@
+"""The package's shape: layers kept (lint-imports), no import cycle, NumPy lessons without TensorFlow."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import grimp
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# The lessons (and the core modules they use) that are plain NumPy: importing them must not start TensorFlow.
+TENSORFLOW_FREE = ["cnnbook", "cnnbook.core.data", "cnnbook.core.metrics", "cnnbook.core.store",
+                   "cnnbook.core.recipe", "cnnbook.core.cli", "cnnbook.lessons.convolution",
+                   "cnnbook.lessons.activations", "cnnbook.lessons.normalization", "cnnbook.lessons.dropout",
+                   "cnnbook.lessons.calibration", "cnnbook.lessons.error_analysis"]
+
+
+@pytest.mark.parametrize("module", TENSORFLOW_FREE)
+def test_module_imports_without_tensorflow(module: str) -> None:
+    code = (f"import sys, {module}; heavy = sorted(m for m in ('tensorflow', 'keras') if m in sys.modules); "
+            "print(','.join(heavy))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "", f"importing {module} imported {result.stdout.strip()}"
+
+
+def test_no_import_cycle() -> None:
+    graph = grimp.build_graph("cnnbook")
+    modules = sorted(graph.modules)
+    cycles = [(a, b) for a, b in itertools.combinations(modules, 2)
+              if graph.chain_exists(a, b) and graph.chain_exists(b, a)
+              and not (a.startswith(b + ".") or b.startswith(a + "."))]
+    assert cycles == []
+
+
+def _lint(folder: Path, append_to_dropout: str = "") -> subprocess.CompletedProcess:
+    """Run lint-imports with the project's contracts on a copy of the package (optionally edited)."""
+    shutil.copytree(ROOT / "code", folder / "code", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    shutil.copy(ROOT / "pyproject.toml", folder / "pyproject.toml")
+    with open(folder / "code" / "cnnbook" / "lessons" / "dropout.py", "a", encoding="utf-8") as lesson:
+        lesson.write(append_to_dropout)
+    lint = Path(sys.executable).with_name("lint-imports")
+    env = {"PYTHONPATH": str(folder / "code"), "PATH": str(lint.parent)}
+    return subprocess.run([str(lint), "--no-cache"], cwd=folder, capture_output=True, text=True, env=env)
+
+
+def test_layer_contracts_are_kept_and_a_violation_fails(tmp_path: Path) -> None:
+    kept = _lint(tmp_path / "kept")
+    assert kept.returncode == 0, kept.stdout[-2000:]
+    broken = _lint(tmp_path / "broken", "\nfrom cnnbook.book import figures  # noqa: E402,F401\n")
+    assert broken.returncode != 0
+    assert "BROKEN" in broken.stdout and "cnnbook.lessons.dropout -> cnnbook.book.figures" in broken.stdout
