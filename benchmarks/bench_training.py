@@ -21,7 +21,7 @@ from cnnbook.core.backend import keras  # TensorFlow, imported quietly
 
 from cnnbook.core.models import build_model
 from cnnbook.core.names import MODEL_NAMES
-from cnnbook.core.train import compile_model, make_dataset
+from cnnbook.core.train import compile_model, epoch_order, make_dataset
 
 
 class StepClock(keras.callbacks.Callback):
@@ -45,7 +45,7 @@ def images_per_second(name: str, policy: str, steps: int, warmup: int, repeats: 
     y = rng.integers(0, 10, size=n)
     model = build_model(name, seed=0)
     compile_model(model, 1e-3)
-    dataset = make_dataset(x, y, batch_size, shuffle=True, seed=0)
+    dataset = make_dataset(x, y, batch_size, epoch_order(len(x), seed=0, epoch=0))
     rates = []
     for _ in range(repeats):
         clock = StepClock()

@@ -45,8 +45,7 @@ def cifar_folder(tmp_path: Path) -> Path:
     return write_cifar_folder(tmp_path / "cifar-10-batches-py")
 
 
-@pytest.fixture
-def tiny_splits() -> Splits:
+def make_tiny_splits() -> Splits:
     """Tiny random splits for smoke training (learnable: the label is the brightest channel)."""
     rng = np.random.default_rng(0)
 
@@ -58,3 +57,15 @@ def tiny_splits() -> Splits:
 
     (xt, yt), (xv, yv), (xs, ys) = make(64), make(20), make(20)
     return Splits(xt, yt, xv, yv, xs, ys, CLASS_NAMES, fingerprint(xt, yt, xs, ys))
+
+
+@pytest.fixture
+def tiny_splits() -> Splits:
+    """Tiny random splits for smoke training (learnable: the label is the brightest channel)."""
+    return make_tiny_splits()
+
+
+@pytest.fixture(scope="session")
+def shared_tiny_splits() -> Splits:
+    """The same tiny splits, built once for fixtures that outlive one test."""
+    return make_tiny_splits()

@@ -65,7 +65,8 @@ def _rewrite(folder: Path, name: str, **changes) -> None:
     ({"data": np.zeros((20, 3072), np.float32)}, "uint8"),
     ({"labels": [0] * 19 + [10]}, "out of range"),
     ({"labels": [-1] + [0] * 19}, "out of range"),
-    ({"labels": [0] * 5}, "integer labels"),
+    ({"labels": [0] * 5}, "need 20 labels"),
+    ({"labels": [0.0] * 20}, "whole numbers"),
 ])
 def test_malformed_batches_are_refused(cifar_folder: Path, changes: dict, message: str) -> None:
     _rewrite(cifar_folder, "data_batch_2", **changes)

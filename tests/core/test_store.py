@@ -12,6 +12,8 @@ from cnnbook.core import store
 from cnnbook.core.exceptions import ModelFileError
 from cnnbook.core.files import atomic_write_json, sha256_file
 
+ENTRY = {"params": 1, "epochs_run": 3, "best_epoch": 3, "val_accuracy": 0.7, "test_accuracy": 0.7,
+         "test_loss": 0.9, "train_seconds": 36.0, "images_per_second": 100.0, "data_fingerprint": "f", "files": {}}
 ROWS = [{"epoch": e, "loss": 1.0 / e, "accuracy": 0.5, "val_loss": 1.1, "val_accuracy": 0.4 + e / 10,
          "learning_rate": 1e-3, "seconds": 10.0 + e, "extra": "dropped"} for e in (1, 2, 3)]
 
@@ -20,7 +22,7 @@ def _stored_history(folder: Path) -> Path:
     """A history for 'baseline' written and recorded in the manifest as training does."""
     path = store.history_file(folder, "baseline")
     atomic_write_json(path, store.history_document("baseline", 3, ROWS))
-    store.update_manifest(folder, "baseline", {"files": {path.name: sha256_file(path)}})
+    store.update_manifest(folder, "baseline", {**ENTRY, "files": {path.name: sha256_file(path)}})
     return path
 
 
@@ -44,14 +46,14 @@ def test_tampered_history_is_refused(tmp_path: Path) -> None:
 
 def test_history_without_checksum_is_refused(tmp_path: Path) -> None:
     _stored_history(tmp_path)
-    store.update_manifest(tmp_path, "baseline", {"files": {}})
+    store.update_manifest(tmp_path, "baseline", ENTRY)
     with pytest.raises(ModelFileError, match="no checksum for baseline.history.json"):
         store.read_history("baseline", tmp_path)
 
 
 def test_manifest_keeps_book_order_and_models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("batchnorm", "baseline", "dropout"):
-        store.update_manifest(tmp_path, name, {"seed": 42})
+        store.update_manifest(tmp_path, name, ENTRY)
     assert list(store.read_manifest(tmp_path)) == ["baseline", "dropout", "batchnorm"]
     monkeypatch.setenv(store.MODELS_DIR_VARIABLE, str(tmp_path))
     assert store.models_dir() == tmp_path and store.models_dir("x") == Path("x")

@@ -1,17 +1,17 @@
-"""cnnbook.train: a smoke training writes a valid manifest, resume works, tampering is refused."""
+"""cnnbook.core.train: a smoke training writes a valid manifest, the schedule is the documented one,
+tampering is refused (faults and resume: test_faults.py)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import keras
 import numpy as np
 import pytest
 
 from cnnbook.core.data import Splits
 from cnnbook.core.exceptions import ModelFileError
-from cnnbook.core.files import sha256_file
+from cnnbook.core.files import sha256_file, stale_temporaries
 from cnnbook.core.metrics import accuracy, negative_log_likelihood, predict_probabilities
 from cnnbook.core.store import load_trained, read_manifest
 from cnnbook.core.train import TrainConfig, train_model
@@ -40,28 +40,7 @@ def test_one_epoch_smoke_training_writes_valid_manifest(tiny_splits: Splits, tmp
     assert negative_log_likelihood(probs, tiny_splits.y_test) == pytest.approx(entry["test_loss"])
     assert model.get_layer("block1_1_conv").dtype_policy.name == "float32"
     assert not (tmp_path / "ckpt" / "batchnorm").exists()
-    assert not list((tmp_path / "models").glob(".*"))  # no temporary files left behind
-
-
-class _Interrupt(keras.callbacks.Callback):
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch == 1:
-            raise KeyboardInterrupt
-
-
-def test_interrupted_run_resumes_where_it_stopped(tiny_splits: Splits, tmp_path: Path) -> None:
-    config = TrainConfig(epochs=4, batch_size=16, mixed_precision=True)
-    kwargs = dict(out_dir=tmp_path / "models", checkpoint_root=tmp_path / "ckpt", log=_quiet, verbose=0)
-    with pytest.raises(KeyboardInterrupt):
-        train_model("baseline", tiny_splits, config, extra_callbacks=[_Interrupt()], **kwargs)
-    state = json.loads((tmp_path / "ckpt" / "baseline" / "state.json").read_text())
-    assert state["epochs_done"] == 2 and not (tmp_path / "models" / "manifest.json").exists()
-    logs: list[str] = []
-    entry = train_model("baseline", tiny_splits, config, resume=True, **{**kwargs, "log": logs.append})
-    assert logs[0] == "[baseline] resuming after epoch 2"
-    assert entry["epochs_run"] == 4
-    history = json.loads((tmp_path / "models" / "baseline.history.json").read_text())["epochs"]
-    assert [row["epoch"] for row in history] == [1, 2, 3, 4]
+    assert stale_temporaries(tmp_path / "models") == []  # no temporary files left behind
 
 
 def test_tampered_model_is_refused(tiny_splits: Splits, tmp_path: Path) -> None:

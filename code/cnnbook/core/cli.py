@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Callable
 
-from cnnbook.core.data import VAL_SIZE
+from cnnbook.core.data import NUM_CLASSES, VAL_SIZE
 from cnnbook.core.exceptions import CnnbookError
 from cnnbook.core.names import MODEL_NAMES
 from cnnbook.core.recipe import TrainConfig
-from cnnbook.core.store import models_dir
+from cnnbook.core.store import models_dir, writable_folder
 
 EVALUATE_TOLERANCE = 0.001  # 0.1 percentage points
 
@@ -20,6 +21,28 @@ EVALUATE_TOLERANCE = 0.001  # 0.1 percentage points
 def _model_names(choice: str) -> list[str]:
     """Expand 'all' into the three model names."""
     return list(MODEL_NAMES) if choice == "all" else [choice]
+
+
+def _whole_number(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number >= minimum, else a one-line usage error naming the value."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is too small: use a whole number >= {minimum}")
+        return value
+    return parse
+
+
+def _validation_size(text: str) -> int:
+    """An argparse type for --val-size: a positive multiple of the number of classes."""
+    value = _whole_number(NUM_CLASSES)(text)
+    if value % NUM_CLASSES:
+        raise argparse.ArgumentTypeError(f"{value} is not a multiple of the {NUM_CLASSES} classes "
+                                         "(the split takes as many images from every class)")
+    return value
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -34,20 +57,31 @@ def _add_data_dir(parser: argparse.ArgumentParser) -> None:
                         help="cifar-10-batches-py folder (default: $CIFAR10_DIR, else keras download)")
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit code 1, like every other error."""
+
+    def error(self, message: str) -> None:  # noqa: D102
+        print(f"error: {message} (see `{self.prog} --help`)", file=sys.stderr)
+        raise SystemExit(1)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with its three sub-commands."""
-    parser = argparse.ArgumentParser(prog="python -m cnnbook", description=__doc__)
+    parser = _OneLineParser(prog="python -m cnnbook", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help="train models and write best_models/",
                                 description="Train with the shared recipe; checkpoints every epoch.")
     train.add_argument("--model", choices=[*MODEL_NAMES, "all"], required=True)
-    train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
-    train.add_argument("--epochs", type=int, default=TrainConfig.epochs, help="maximum number of epochs")
+    restart = train.add_mutually_exclusive_group()
+    restart.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    restart.add_argument("--fresh", action="store_true", help="discard an unfinished run's checkpoint first")
+    train.add_argument("--epochs", type=_whole_number(1), default=TrainConfig.epochs,
+                       help="maximum number of epochs")
     train.add_argument("--float32", action="store_true", help="train in float32 instead of mixed bfloat16")
-    train.add_argument("--seed", type=int, default=TrainConfig.seed,
+    train.add_argument("--seed", type=_whole_number(0), default=TrainConfig.seed,
                        help="seed of the weight initialisation and the shuffle order (the split is fixed)")
     train.add_argument("--checkpoint-dir", default=None, help="where per-epoch checkpoints go")
-    train.add_argument("--val-size", type=int, default=VAL_SIZE,
+    train.add_argument("--val-size", type=_validation_size, default=VAL_SIZE,
                        help="validation images carved from the training set (multiple of 10)")
     _add_data_dir(train)
     _add_common(train)
@@ -71,12 +105,14 @@ def run_train(args: argparse.Namespace) -> int:
     from cnnbook.core.train import DEFAULT_CHECKPOINT_DIR, train_model
 
     config = TrainConfig(epochs=args.epochs, seed=args.seed, mixed_precision=not args.float32)
+    out_dir = writable_folder(args.models_dir)  # before the data and hours of training
     splits = load_splits(args.data_dir, val_size=args.val_size)
     for name in _model_names(args.model):
         log(f"[{name}] training on {len(splits.x_train)} images, validating on {len(splits.x_val)}")
-        entry = train_model(name, splits, config, out_dir=models_dir(args.models_dir),
+        entry = train_model(name, splits, config, out_dir=out_dir,
                             checkpoint_root=args.checkpoint_dir or DEFAULT_CHECKPOINT_DIR,
-                            resume=args.resume, log=log, verbose=2 if not sys.stdout.isatty() else "auto")
+                            resume=args.resume, fresh=args.fresh, log=log,
+                            verbose=2 if not sys.stdout.isatty() else "auto")
         log(f"[{name}] test accuracy {entry['test_accuracy']:.4f} after {entry['epochs_run']} epochs "
               f"({entry['train_seconds'] / 60:.1f} min)")
     return 0
@@ -104,7 +140,7 @@ def run_info(args: argparse.Namespace) -> int:
              f"{e['images_per_second']:.0f}"] for name, e in manifest.items()]
     print(format_table(rows, header))
     first = next(iter(manifest.values()))
-    print(f"\nTensorFlow {first['tensorflow_version']}, Keras {first['keras_version']}, "
+    print(f"\nTensorFlow {first.get('tensorflow_version', '?')}, Keras {first.get('keras_version', '?')}, "
           f"data fingerprint {first['data_fingerprint'][:16]}…")
     return 0
 
@@ -142,8 +178,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return handlers[args.command](args)
     except (CnnbookError, ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted: rerun with --resume to continue from the last checkpoint", file=sys.stderr)
         return 1
+    except Exception as exc:  # a bug or a case not foreseen: still one line, never a traceback
+        print(f"error: unexpected {type(exc).__name__}: {_one_line(exc)} (please report it)", file=sys.stderr)
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception's message on one line."""
+    return " ".join(str(exc).split()) or type(exc).__name__

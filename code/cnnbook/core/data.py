@@ -29,6 +29,8 @@ ENV_VAR = "CIFAR10_DIR"
 # is how protocol-2 pickles written by Python 3 store bytes, and only converts text to bytes).
 _ALLOWED_GLOBALS = {
     ("_codecs", "encode"),
+    ("__builtin__", "bytes"),  # how protocol 2 stores an empty byte string (a batch with no images)
+    ("builtins", "bytes"),
     ("numpy.core.multiarray", "_reconstruct"),
     ("numpy._core.multiarray", "_reconstruct"),
     ("numpy", "ndarray"),
@@ -96,8 +98,10 @@ def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(f"{path}: b'data' must be a uint8 array, got {getattr(data, 'dtype', type(data))}")
     if data.ndim != 2 or data.shape[1] != 3072:
         raise DataError(f"{path}: b'data' must have shape (N, 3072), got {data.shape}")
-    if labels.shape != (data.shape[0],) or not np.issubdtype(labels.dtype, np.integer):
-        raise DataError(f"{path}: need {data.shape[0]} integer labels, got shape {labels.shape}")
+    if labels.size and not np.issubdtype(labels.dtype, np.integer):
+        raise DataError(f"{path}: labels must be whole numbers 0..9, got {labels.dtype} values")
+    if labels.shape != (data.shape[0],):
+        raise DataError(f"{path}: need {data.shape[0]} labels (one per image), got shape {labels.shape}")
     if labels.size and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
         raise DataError(f"{path}: labels out of range 0..9 (min {labels.min()}, max {labels.max()})")
     images = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
@@ -126,6 +130,8 @@ def load_from_folder(folder: str | os.PathLike) -> CifarData:
         raise DataError(f"{folder}: CIFAR-10 folder not found (set {ENV_VAR} or pass --data-dir)")
     train = [_read_batch(folder / name) for name in TRAIN_FILES]
     x_test, y_test = _read_batch(folder / TEST_FILE)
+    if sum(len(x) for x, _ in train) == 0 or len(x_test) == 0:
+        raise DataError(f"{folder}: the training or the test batches hold no images; not a usable CIFAR-10 copy")
     return CifarData(
         x_train=np.concatenate([x for x, _ in train]),
         y_train=np.concatenate([y for _, y in train]),
@@ -161,8 +167,12 @@ def stratified_split(labels: np.ndarray, val_size: int = VAL_SIZE,
                      seed: int = SPLIT_SEED) -> tuple[np.ndarray, np.ndarray]:
     """Indices (train, val) with val_size images drawn evenly from every class, reproducibly."""
     classes = np.unique(labels)
-    if val_size % len(classes):
-        raise ValueError(f"val_size {val_size} must be a multiple of the {len(classes)} classes")
+    missing = sorted(set(range(NUM_CLASSES)) - set(classes.tolist()))
+    if missing:
+        raise DataError(f"the training images hold no {', '.join(CLASS_NAMES[c] for c in missing)}: "
+                        f"the data is incomplete (CIFAR-10 has {NUM_CLASSES} classes)")
+    if val_size < NUM_CLASSES or val_size % NUM_CLASSES:
+        raise ValueError(f"val_size {val_size} must be a positive multiple of the {NUM_CLASSES} classes")
     per_class = val_size // len(classes)
     rng = np.random.default_rng(seed)
     val_parts = []

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import numpy as np
 
 from cnnbook.core.exceptions import ModelFileError
-from cnnbook.core.files import REPOSITORY_ROOT, atomic_path, atomic_write_json, sha256_file
+from cnnbook.core.files import (REPOSITORY_ROOT, atomic_path, atomic_write_json, exclusive_lock, fault_point,
+                                remove_stale_temporaries, sha256_file)
 from cnnbook.core.names import MODEL_NAMES, check_model_name
 
 if TYPE_CHECKING:  # Keras is imported only to load or save a model: `cnnbook info` needs no TensorFlow
@@ -30,6 +31,13 @@ DEFAULT_MODELS_DIR = REPOSITORY_ROOT / "best_models"
 MODELS_DIR_VARIABLE = "CNNBOOK_MODELS_DIR"
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = 1
+LOCK_NAME = ".manifest.lock"
+# What every manifest entry must hold (the CLI and the book read these), and of which type.
+ENTRY_FIELDS: dict[str, tuple[type, ...]] = {
+    "params": (int,), "epochs_run": (int,), "best_epoch": (int,), "val_accuracy": (int, float),
+    "test_accuracy": (int, float), "test_loss": (int, float), "train_seconds": (int, float),
+    "images_per_second": (int, float), "data_fingerprint": (str,), "files": (dict,),
+}
 # One row per epoch of a history file, in this order.
 HISTORY_COLUMNS: tuple[str, ...] = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy",
                                     "learning_rate", "seconds")
@@ -42,6 +50,20 @@ def models_dir(path: str | os.PathLike | None = None) -> Path:
     return Path(os.environ.get(MODELS_DIR_VARIABLE, DEFAULT_MODELS_DIR))
 
 
+def writable_folder(folder: str | os.PathLike | None) -> Path:
+    """The store's folder, created if needed; a clear error if it is a file or cannot be written."""
+    folder = models_dir(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ModelFileError(f"{folder}: is a file, not a folder; choose a folder for the trained models")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModelFileError(f"{folder}: cannot create the models folder ({exc.strerror})") from None
+    if not os.access(folder, os.W_OK):
+        raise ModelFileError(f"{folder}: the models folder is not writable; choose another one")
+    return folder
+
+
 def model_file(folder: str | os.PathLike, name: str) -> Path:
     """Where model ``name`` is stored."""
     return Path(folder) / f"{name}.keras"
@@ -52,20 +74,50 @@ def history_file(folder: str | os.PathLike, name: str) -> Path:
     return Path(folder) / f"{name}.history.json"
 
 
+def _entry_problem(entry: Any) -> str | None:
+    """What is wrong with one manifest entry, or None."""
+    if not isinstance(entry, dict):
+        return f"must be an object, got {type(entry).__name__}"
+    for field, types in ENTRY_FIELDS.items():
+        if field not in entry:
+            return f"has no {field!r}"
+        value = entry[field]
+        if isinstance(value, bool) or not isinstance(value, types):
+            return f"{field!r} must be {' or '.join(t.__name__ for t in types)}, got {value!r}"
+    return None
+
+
 def read_manifest(folder: str | os.PathLike) -> dict[str, dict[str, Any]]:
-    """The per-model entries of folder/manifest.json (empty if the file does not exist)."""
+    """The per-model entries of folder/manifest.json, validated (empty if the file does not exist)."""
     path = Path(folder) / MANIFEST_NAME
     if not path.is_file():
         return {}
+    fix = "restore it from git or retrain with `make train`"
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-        return dict(document["models"])
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"{path}: unreadable manifest ({type(exc).__name__}); retrain with `make train`") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{path}: unreadable manifest ({type(exc).__name__}); {fix}") from None
+    models = document.get("models") if isinstance(document, dict) else None
+    if not isinstance(models, dict):
+        raise ModelFileError(f"{path}: expected {{\"models\": {{name: entry}}}}, got {str(document)[:60]}; {fix}")
+    for name, entry in models.items():
+        problem = _entry_problem(entry)
+        if problem:
+            raise ModelFileError(f"{path}: the entry of model {name!r} {problem}; {fix}")
+    return dict(models)
 
 
 def update_manifest(folder: str | os.PathLike, name: str, entry: dict[str, Any]) -> None:
     """Set one model's entry in folder/manifest.json, atomically, keeping the others (book order)."""
+    with exclusive_lock(Path(folder) / LOCK_NAME, "writing the manifest", wait=True):
+        _update_manifest_locked(folder, name, entry)
+
+
+def _update_manifest_locked(folder: str | os.PathLike, name: str, entry: dict[str, Any]) -> None:
+    """update_manifest's read-modify-write; the caller holds the store's lock."""
+    problem = _entry_problem(entry)
+    if problem:
+        raise ValueError(f"manifest entry of {name!r} {problem}")
     models = read_manifest(folder)
     models[name] = entry
     order = {n: i for i, n in enumerate(MODEL_NAMES)}
@@ -90,14 +142,15 @@ def verify_file(path: str | os.PathLike, expected_sha256: str) -> None:
     if actual != expected_sha256:
         raise ModelFileError(
             f"{path}: sha256 {actual[:12]}… does not match the manifest ({expected_sha256[:12]}…); "
-            "the file was modified — restore it from git or retrain"
+            "it was modified, or a training run stopped before recording it (rerun that `train` with "
+            "--resume); otherwise restore it from git"
         )
 
 
 def _verified(folder: Path, name: str, path: Path) -> Path:
     """path, after checking it against the sha256 that model name's manifest entry records for it."""
-    files = manifest_entry(folder, name).get("files", {})
-    if path.name not in files:
+    files = manifest_entry(folder, name)["files"]
+    if not isinstance(files.get(path.name), str):
         raise ModelFileError(f"{folder / MANIFEST_NAME}: no checksum for {path.name}; retrain with `make train`")
     verify_file(path, files[path.name])
     return path
@@ -110,7 +163,12 @@ def load_trained(name: str, folder: str | os.PathLike | None = None) -> keras.Mo
     check_model_name(name)
     folder = models_dir(folder)
     path = _verified(folder, name, model_file(folder, name))
-    return keras.models.load_model(path, safe_mode=True, compile=False)
+    try:
+        return keras.models.load_model(path, safe_mode=True, compile=False)
+    except Exception as exc:  # Keras raises many types for a damaged archive or an unknown class
+        reason = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+        raise ModelFileError(f"{path}: not a loadable Keras model ({reason}); "
+                             "retrain it with `make train` or restore it from git") from None
 
 
 def history_document(name: str, best_epoch: int, rows: Sequence[Mapping[str, float]]) -> dict[str, Any]:
@@ -139,10 +197,14 @@ def save_trained(folder: str | os.PathLike, name: str, model: keras.Model, histo
     """Write the model and its history atomically, then its manifest entry with their sha256."""
     folder = Path(folder)
     model_path, history_path = model_file(folder, name), history_file(folder, name)
-    with atomic_path(model_path) as tmp:
-        model.save(tmp)
-    atomic_write_json(history_path, history)
-    entry = {**entry, "files": {model_path.name: sha256_file(model_path),
-                                history_path.name: sha256_file(history_path)}}
-    update_manifest(folder, name, entry)
+    with exclusive_lock(folder / LOCK_NAME, f"storing model {name!r}", wait=True):
+        remove_stale_temporaries(folder, model_path.name)
+        remove_stale_temporaries(folder, history_path.name)
+        with atomic_path(model_path) as tmp:
+            model.save(tmp)
+        atomic_write_json(history_path, history)
+        fault_point("stored-before-manifest", len(history["epochs"]))
+        entry = {**entry, "files": {model_path.name: sha256_file(model_path),
+                                    history_path.name: sha256_file(history_path)}}
+        _update_manifest_locked(folder, name, entry)
     return entry
