@@ -66,3 +66,22 @@ def test_unreadable_manifest_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / store.MANIFEST_NAME).write_text("{not json")
     with pytest.raises(ModelFileError, match="unreadable manifest"):
         store.read_manifest(tmp_path)
+
+
+def test_runs_of_a_model_primary_first_then_by_seed(tmp_path: Path) -> None:
+    for run, seed in (("dropout.seed44", 44), ("baseline", 42), ("dropout", 42), ("dropout.seed43", 43)):
+        store.update_manifest(tmp_path, run, {**ENTRY, "seed": seed})
+    assert store.runs(tmp_path, "dropout") == ["dropout", "dropout.seed43", "dropout.seed44"]
+    assert list(store.read_manifest(tmp_path)) == ["baseline", "dropout", "dropout.seed43", "dropout.seed44"]
+    with pytest.raises(ValueError, match="unknown run 'dropout.seedX'"):
+        store.update_manifest(tmp_path, "dropout.seedX", ENTRY)
+
+
+def test_run_names() -> None:
+    from cnnbook.core.names import DEFAULT_SEED, model_of, run_name
+
+    assert run_name("dropout", DEFAULT_SEED) == "dropout" and run_name("dropout", 43) == "dropout.seed43"
+    assert model_of("dropout.seed43") == "dropout" and model_of("batchnorm") == "batchnorm"
+    for bad in ("resnet", "dropout.seed042", "dropout.seed42", "dropout.seed"):
+        with pytest.raises(ValueError):
+            model_of(bad)

@@ -51,7 +51,8 @@ def test_ece_mce_tiny_by_hand():
     probs, labels = _tiny()
     # bin 3 (.5, .75]: conf .65, acc 1 -> gap .35; bin 4 (.75, 1]: conf .85, acc .5 -> gap .35
     assert cal.expected_calibration_error(probs, labels, n_bins=4) == pytest.approx(0.35)
-    assert cal.maximum_calibration_error(probs, labels, n_bins=4) == pytest.approx(0.35)
+    assert cal.maximum_calibration_error(probs, labels, n_bins=4, min_count=1) == pytest.approx(0.35)
+    assert math.isnan(cal.maximum_calibration_error(probs, labels, n_bins=4))  # no bin holds 50
     # one bin: conf .75, acc .75 -> perfectly calibrated on average
     assert cal.expected_calibration_error(probs, labels, n_bins=1) == pytest.approx(0.0, abs=1e-12)
 
@@ -71,7 +72,7 @@ def test_ece_mce_match_loop_reference():
     for n_bins in (1, 7, 15):
         ece, mce = _loop_ece_mce(probs, labels, n_bins)
         assert cal.expected_calibration_error(probs, labels, n_bins) == pytest.approx(ece, abs=1e-12)
-        assert cal.maximum_calibration_error(probs, labels, n_bins) == pytest.approx(mce, abs=1e-12)
+        assert cal.maximum_calibration_error(probs, labels, n_bins, min_count=1) == pytest.approx(mce, abs=1e-12)
     bins = cal.reliability_bins(probs, labels, 15)
     assert bins.counts.sum() == 300
 

@@ -11,7 +11,7 @@ from typing import Callable
 
 from cnnbook.core.data import NUM_CLASSES, VAL_SIZE
 from cnnbook.core.exceptions import CnnbookError
-from cnnbook.core.names import MODEL_NAMES
+from cnnbook.core.names import MODEL_NAMES, run_name
 from cnnbook.core.recipe import TrainConfig
 from cnnbook.core.store import models_dir, writable_folder
 
@@ -113,7 +113,7 @@ def run_train(args: argparse.Namespace) -> int:
                             checkpoint_root=args.checkpoint_dir or DEFAULT_CHECKPOINT_DIR,
                             resume=args.resume, fresh=args.fresh, log=log,
                             verbose=2 if not sys.stdout.isatty() else "auto")
-        log(f"[{name}] test accuracy {entry['test_accuracy']:.4f} after {entry['epochs_run']} epochs "
+        log(f"[{run_name(name, args.seed)}] test accuracy {entry['test_accuracy']:.4f} after {entry['epochs_run']} epochs "
               f"({entry['train_seconds'] / 60:.1f} min)")
     return 0
 
@@ -127,46 +127,65 @@ def format_table(rows: list[list[str]], header: list[str]) -> str:
 
 
 def run_info(args: argparse.Namespace) -> int:
-    """Print the manifest as a table."""
+    """Print every stored run as a table, then each model's mean ± sd across its seeds."""
+    from cnnbook.core.names import model_of
     from cnnbook.core.store import read_manifest
 
     folder = models_dir(args.models_dir)
     manifest = read_manifest(folder)
     if not manifest:
         raise CnnbookError(f"{folder}: no trained models (manifest.json missing); run `make train`")
-    header = ["model", "params", "epochs", "best", "val acc", "test acc", "test loss", "minutes", "img/s"]
-    rows = [[name, f"{e['params']:,}", e["epochs_run"], e["best_epoch"], f"{e['val_accuracy']:.4f}",
-             f"{e['test_accuracy']:.4f}", f"{e['test_loss']:.4f}", f"{e['train_seconds'] / 60:.1f}",
-             f"{e['images_per_second']:.0f}"] for name, e in manifest.items()]
+    header = ["run", "seed", "params", "epochs", "best", "val acc", "test acc", "test loss", "minutes", "img/s"]
+    rows = [[run, e.get("seed", "?"), f"{e['params']:,}", e["epochs_run"], e["best_epoch"],
+             f"{e['val_accuracy']:.4f}", f"{e['test_accuracy']:.4f}", f"{e['test_loss']:.4f}",
+             f"{e['train_seconds'] / 60:.1f}", f"{e['images_per_second']:.0f}"] for run, e in manifest.items()]
     print(format_table(rows, header))
+    summary = []
+    for model in dict.fromkeys(model_of(run) for run in manifest):
+        entries = [e for run, e in manifest.items() if model_of(run) == model]
+        summary.append([model, len(entries), *(_mean_sd([e[key] for e in entries])
+                                                for key in ("val_accuracy", "test_accuracy", "test_loss"))])
+    print("\nacross seeds (mean ± sample sd)")
+    print(format_table(summary, ["model", "runs", "val acc", "test acc", "test loss"]))
     first = next(iter(manifest.values()))
     print(f"\nTensorFlow {first.get('tensorflow_version', '?')}, Keras {first.get('keras_version', '?')}, "
           f"data fingerprint {first['data_fingerprint'][:16]}…")
     return 0
 
 
+def _mean_sd(values: list[float]) -> str:
+    """'0.7712 ± 0.0031' over runs ('± n/a' for a single run)."""
+    mean = sum(values) / len(values)
+    if len(values) < 2:
+        return f"{mean:.4f} ± n/a"
+    sd = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+    return f"{mean:.4f} ± {sd:.4f}"
+
+
 def run_evaluate(args: argparse.Namespace) -> int:
-    """Re-evaluate saved models on the test set and compare with the manifest."""
+    """Re-evaluate every stored run of the chosen models on the test set; compare with the manifest."""
     from cnnbook.core.data import data_fingerprint, load_cifar10
     from cnnbook.core.metrics import accuracy, negative_log_likelihood, predict_probabilities
-    from cnnbook.core.store import load_trained, read_manifest
+    from cnnbook.core.store import load_trained, read_manifest, runs
 
     folder = models_dir(args.models_dir)
     manifest = read_manifest(folder)
     data = load_cifar10(args.data_dir)
+    chosen = [run for name in _model_names(args.model) for run in runs(folder, name)]
+    missing = [name for name in _model_names(args.model) if not runs(folder, name)]
+    if missing and args.model != "all" or not chosen:
+        raise CnnbookError(f"{folder}: no trained model {(missing or [args.model])[0]!r} in the manifest; "
+                           "run `make train`")
     rows, all_match = [], True
-    for name in _model_names(args.model):
-        if name not in manifest:
-            raise CnnbookError(f"{folder}: no trained model {name!r} in the manifest; run `make train`")
-        model = load_trained(name, folder)
-        probs = predict_probabilities(model, data.x_test)
+    for run in chosen:
+        probs = predict_probabilities(load_trained(run, folder), data.x_test)
         measured, loss = accuracy(probs, data.y_test), negative_log_likelihood(probs, data.y_test)
-        expected = manifest[name]["test_accuracy"]
+        expected = manifest[run]["test_accuracy"]
         match = abs(measured - expected) <= EVALUATE_TOLERANCE
         all_match &= match
-        rows.append([name, f"{expected:.4f}", f"{measured:.4f}", f"{loss:.4f}", "yes" if match else "NO"])
-    print(format_table(rows, ["model", "manifest acc", "measured acc", "loss", "matches"]))
-    if data_fingerprint(data) != manifest[rows[0][0]]["data_fingerprint"]:
+        rows.append([run, f"{expected:.4f}", f"{measured:.4f}", f"{loss:.4f}", "yes" if match else "NO"])
+    print(format_table(rows, ["run", "manifest acc", "measured acc", "loss", "matches"]))
+    if data_fingerprint(data) != manifest[chosen[0]]["data_fingerprint"]:
         print("note: this copy of CIFAR-10 differs from the one the models were trained on")
     return 0 if all_match else 1
 

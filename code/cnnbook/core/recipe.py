@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cnnbook.core.names import DEFAULT_SEED
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -32,7 +34,7 @@ class TrainConfig:
     lr_patience: int = 3
     min_lr: float = 1e-5
     early_stopping_patience: int = 8
-    seed: int = 42
+    seed: int = DEFAULT_SEED
     mixed_precision: bool = True
 
     def __post_init__(self) -> None:

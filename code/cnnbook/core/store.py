@@ -2,9 +2,12 @@
 
 Layout (one owner: every other module goes through these functions)::
 
-    best_models/manifest.json           {"format": 1, "models": {name: entry}}
-    best_models/<name>.keras            the float32 model (Keras 3, loads in safe mode)
-    best_models/<name>.history.json     {"model": name, "best_epoch": k, "epochs": [row, ...]}
+    best_models/manifest.json           {"format": 1, "models": {run: entry}}
+    best_models/<run>.keras             the float32 model (Keras 3, loads in safe mode)
+    best_models/<run>.history.json      {"model": run, "best_epoch": k, "epochs": [row, ...]}
+
+A run is one training of a model with one seed (cnnbook.core.names): "dropout" is the primary run
+the book's figures use, "dropout.seed43" another seed of the same model.
 
 Every entry's ``files`` maps each file name to its sha256; reading a model or a history checks it.
 Used by training (writing), the CLI (info, evaluate) and the book's pages (reading).
@@ -22,7 +25,7 @@ import numpy as np
 from cnnbook.core.exceptions import ModelFileError
 from cnnbook.core.files import (REPOSITORY_ROOT, atomic_path, atomic_write_json, exclusive_lock, fault_point,
                                 remove_stale_temporaries, sha256_file)
-from cnnbook.core.names import MODEL_NAMES, check_model_name
+from cnnbook.core.names import MODEL_NAMES, model_of
 
 if TYPE_CHECKING:  # Keras is imported only to load or save a model: `cnnbook info` needs no TensorFlow
     import keras
@@ -118,11 +121,22 @@ def _update_manifest_locked(folder: str | os.PathLike, name: str, entry: dict[st
     problem = _entry_problem(entry)
     if problem:
         raise ValueError(f"manifest entry of {name!r} {problem}")
+    model_of(name)
     models = read_manifest(folder)
     models[name] = entry
-    order = {n: i for i, n in enumerate(MODEL_NAMES)}
-    models = dict(sorted(models.items(), key=lambda item: order.get(item[0], len(order))))
+    models = dict(sorted(models.items(), key=lambda item: _run_order(item[0], item[1])))
     atomic_write_json(Path(folder) / MANIFEST_NAME, {"format": MANIFEST_FORMAT, "models": models})
+
+
+def _run_order(run: str, entry: dict[str, Any]) -> tuple[int, int, int]:
+    """Book order: by model, the primary run first, then by seed."""
+    model = model_of(run)
+    return MODEL_NAMES.index(model), int(run != model), int(entry.get("seed", 0))
+
+
+def runs(folder: str | os.PathLike | None, model: str) -> list[str]:
+    """The stored runs of one model, primary run first, then by seed."""
+    return [run for run in read_manifest(models_dir(folder)) if model_of(run) == model]
 
 
 def manifest_entry(folder: str | os.PathLike, name: str) -> dict[str, Any]:
@@ -160,7 +174,7 @@ def load_trained(name: str, folder: str | os.PathLike | None = None) -> keras.Mo
     """A trained model, after checking its sha256 against the manifest (Keras safe mode on)."""
     from cnnbook.core.backend import keras
 
-    check_model_name(name)
+    model_of(name)
     folder = models_dir(folder)
     path = _verified(folder, name, model_file(folder, name))
     try:
@@ -186,7 +200,7 @@ def history_column(history: Mapping[str, Any], column: str) -> np.ndarray:
 
 def read_history(name: str, folder: str | os.PathLike | None = None) -> dict[str, Any]:
     """The training history of a stored model, after checking its sha256 against the manifest."""
-    check_model_name(name)
+    model_of(name)
     folder = models_dir(folder)
     path = _verified(folder, name, history_file(folder, name))
     return json.loads(path.read_text(encoding="utf-8"))

@@ -30,6 +30,7 @@ from cnnbook.core.exceptions import CheckpointError
 from cnnbook.core.files import REPOSITORY_ROOT, atomic_path, exclusive_lock, fault_point, remove_stale_temporaries
 from cnnbook.core.metrics import accuracy, negative_log_likelihood, predict_probabilities
 from cnnbook.core.models import build_model
+from cnnbook.core.names import run_name
 from cnnbook.core.recipe import TrainConfig
 
 DEFAULT_CHECKPOINT_DIR = REPOSITORY_ROOT / "checkpoints"
@@ -189,17 +190,21 @@ def train_model(name: str, splits: Splits, config: TrainConfig = TrainConfig(),
                 checkpoint_root: str | os.PathLike = DEFAULT_CHECKPOINT_DIR, resume: bool = False,
                 fresh: bool = False, log: Callable[[str], None] = print,
                 verbose: int | str = "auto") -> dict[str, Any]:
-    """Train one model and store it (model, history, manifest entry) in out_dir; return the entry."""
+    """Train one model and store the run (model, history, manifest entry) in out_dir; return the entry.
+
+    The run is stored as run_name(name, config.seed): the model's own name for the default seed.
+    """
     _check_splits(splits)
-    out_dir, folder = store.writable_folder(out_dir), Path(checkpoint_root) / name
+    run = run_name(name, config.seed)
+    out_dir, folder = store.writable_folder(out_dir), Path(checkpoint_root) / run
     path = folder / CHECKPOINT_NAME
-    with exclusive_lock(folder / LOCK_NAME, f"training {name!r}"):
+    with exclusive_lock(folder / LOCK_NAME, f"training {run!r}"):
         remove_stale_temporaries(folder)
         keras.mixed_precision.set_global_policy("mixed_bfloat16" if config.mixed_precision else "float32")
         try:
             model, state, best = _start(name, config, splits, path, resume, fresh)
             if state["epochs_done"]:
-                log(f"[{name}] resuming after epoch {state['epochs_done']}")
+                log(f"[{run}] resuming after epoch {state['epochs_done']}")
             validation = make_dataset(splits.x_val, splits.y_val, 1000)
             while not _finished(state, config):
                 epoch = state["epochs_done"]
@@ -220,13 +225,13 @@ def train_model(name: str, splits: Splits, config: TrainConfig = TrainConfig(),
                     f"lr {row['learning_rate']:.1e}  {row['seconds']:.1f}s")
         finally:
             keras.mixed_precision.set_global_policy("float32")
-        entry = _write_results(name, _float32_copy(name, best), state, splits, config, out_dir)
+        entry = _write_results(run, _float32_copy(name, best), state, splits, config, out_dir)
         path.unlink(missing_ok=True)
     shutil.rmtree(folder, ignore_errors=True)
     return entry
 
 
-def _write_results(name: str, model: keras.Model, state: dict[str, Any], splits: Splits,
+def _write_results(run: str, model: keras.Model, state: dict[str, Any], splits: Splits,
                    config: TrainConfig, out_dir: Path) -> dict[str, Any]:
     """Evaluate the final model, then store it with its history and manifest entry."""
     val_probs = predict_probabilities(model, splits.x_val)
@@ -249,5 +254,5 @@ def _write_results(name: str, model: keras.Model, state: dict[str, Any], splits:
         "tensorflow_version": tf.__version__, "keras_version": keras.__version__,
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    document = store.history_document(name, state["best_epoch"], history)
-    return store.save_trained(out_dir, name, model, document, entry)
+    document = store.history_document(run, state["best_epoch"], history)
+    return store.save_trained(out_dir, run, model, document, entry)

@@ -4,7 +4,8 @@ Conventions (Guo et al. 2017, "On Calibration of Modern Neural Networks"):
 
 * confidence = max_k p_k, prediction = argmax_k p_k;
 * ``n_bins`` equal-width bins on [0, 1], bin b = (lo, hi], the first bin also contains 0;
-* ECE = sum_b (n_b / N) |acc_b - conf_b|, MCE = max over non-empty bins of |acc_b - conf_b|;
+* ECE = sum_b (n_b / N) |acc_b - conf_b|, MCE = max of |acc_b - conf_b| over the bins holding at
+  least ``min_count`` predictions (MIN_BIN_COUNT, so that a bin of one image cannot decide it);
 * Brier score (multi-class, Brier 1950) = mean over samples of sum over classes of (p_k - y_k)^2,
   with y the one-hot label: 0 is perfect, 2 the worst possible (not divided by the class count).
 """
@@ -19,6 +20,7 @@ import numpy as np
 from cnnbook.core.metrics import accuracy, check_scores, log_softmax, negative_log_likelihood, softmax
 
 N_BINS = 15  # equal-width bins of every reliability diagram, ECE and MCE in the book
+MIN_BIN_COUNT = 50  # the MCE ignores bins with fewer predictions (0.5% of the 10,000 test images)
 T_BOUNDS: tuple[float, float] = (0.05, 20.0)
 
 
@@ -60,10 +62,16 @@ def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, n_bins: in
     return float(np.sum(bins.counts[filled] * bins.gaps[filled]) / bins.counts.sum())
 
 
-def maximum_calibration_error(probs: np.ndarray, labels: np.ndarray, n_bins: int = N_BINS) -> float:
-    """MCE: the largest |accuracy - confidence| over the non-empty bins."""
+def maximum_calibration_error(probs: np.ndarray, labels: np.ndarray, n_bins: int = N_BINS,
+                              min_count: int = MIN_BIN_COUNT) -> float:
+    """MCE: the largest |accuracy - confidence| over the bins holding at least min_count predictions.
+
+    A bin of one or two images has an accuracy of 0 or 1 by chance; the book ignores bins with fewer
+    than MIN_BIN_COUNT predictions (NaN if no bin is that full). min_count=1 gives the textbook MCE.
+    """
     bins = reliability_bins(probs, labels, n_bins)
-    return float(np.max(bins.gaps[bins.counts > 0]))
+    full = bins.counts >= max(min_count, 1)
+    return float(np.max(bins.gaps[full])) if full.any() else float("nan")
 
 
 def brier_score(probs: np.ndarray, labels: np.ndarray) -> float:
