@@ -12,7 +12,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from cnnbook.book import figures as plots
-from cnnbook.lessons import calibration
+from cnnbook.core.metrics import softmax
 
 RNG = np.random.default_rng(0)
 NAMES = [f"class{i}" for i in range(10)]
@@ -38,7 +38,7 @@ def _render(fig) -> Figure:
 
 
 def _probs(n: int = 400) -> tuple[np.ndarray, np.ndarray]:
-    probs = calibration.softmax(RNG.normal(scale=3.0, size=(n, 10)))
+    probs = softmax(RNG.normal(scale=3.0, size=(n, 10)))
     return probs, RNG.integers(0, 10, n)
 
 
@@ -83,33 +83,6 @@ def test_training_curves_lines_and_best_marker():
     np.testing.assert_allclose(best.get_xdata(), [5])
     np.testing.assert_allclose(best.get_ydata(), [2.1 / 5 + 0.05])
     np.testing.assert_allclose(acc_ax.get_lines()[5].get_ydata(), [0.45 + 0.09])
-
-
-def test_reliability_diagram_matches_bins():
-    probs, labels = _probs()
-    fig = _render(plots.plot_reliability_diagram(probs, labels, n_bins=10, title="baseline"))
-    assert len(fig.axes) == 2
-    ax_hist, ax_rel = fig.axes
-    bins = calibration.reliability_bins(probs, labels, 10)
-    heights = [p.get_height() for p in ax_hist.containers[0]]
-    np.testing.assert_allclose(heights, bins.counts / len(labels))
-    assert len(ax_hist.get_lines()) == 2  # accuracy and average confidence
-    np.testing.assert_allclose(ax_hist.get_lines()[0].get_xdata(), calibration.accuracy(probs, labels))
-    outputs, gaps = ax_rel.containers
-    assert len(outputs) == len(gaps) == 10
-    np.testing.assert_allclose([p.get_height() for p in outputs], np.nan_to_num(bins.accuracy))
-    np.testing.assert_allclose([p.get_y() + p.get_height() for p in gaps], np.nan_to_num(bins.confidence))
-    ece = calibration.expected_calibration_error(probs, labels, 10)
-    assert f"ECE = {100 * ece:.2f}%" in [t.get_text() for t in ax_rel.texts]
-
-
-def test_reliability_comparison_one_column_per_model():
-    probs, labels = _probs()
-    fig = _render(plots.plot_reliability_comparison(
-        {"baseline": probs, "dropout": probs ** 0.5 / (probs ** 0.5).sum(1, keepdims=True)}, labels))
-    assert len(fig.axes) == 4
-    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
-    assert titles == ["baseline", "dropout"]
 
 
 def test_heatmap_overlays():

@@ -20,7 +20,6 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from cnnbook.core.store import history_column
-from cnnbook.lessons import calibration
 
 PALETTE: dict[str, str] = {"baseline": "#0072b2", "dropout": "#e69f00", "batchnorm": "#009e73"}
 EXTRA_COLORS: tuple[str, ...] = ("#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000", "#999999")
@@ -118,54 +117,6 @@ def plot_training_curves(histories: Mapping[str, dict]) -> Figure:
         ax.set_xlabel("epoch")
         ax.set_ylabel(key)
     axes[1].legend(loc="best")
-    return fig
-
-
-def _draw_reliability(ax_hist, ax_rel, probs: np.ndarray, labels: np.ndarray, n_bins: int,
-                      color: str) -> None:
-    """Guo et al. (2017) Fig. 1 on two axes: confidence histogram, then reliability diagram."""
-    bins = calibration.reliability_bins(probs, labels, n_bins)
-    report = calibration.calibration_report(probs, labels, n_bins)
-    centers, width = (bins.edges[:-1] + bins.edges[1:]) / 2, 1.0 / n_bins
-    ax_hist.bar(centers, bins.counts / bins.counts.sum(), width=width, color=color, edgecolor="black")
-    ax_hist.axvline(report["accuracy"], color="black", linestyle="--", label="Accuracy")
-    ax_hist.axvline(report["mean_confidence"], color="grey", linestyle=":", label="Avg. confidence")
-    ax_hist.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax_hist.set_ylabel("% of samples")
-    ax_hist.legend(loc="upper left")
-    acc, conf = np.nan_to_num(bins.accuracy), np.nan_to_num(bins.confidence)
-    ax_rel.bar(centers, acc, width=width, color=color, edgecolor="black", label="Outputs")
-    ax_rel.bar(centers, conf - acc, bottom=acc, width=width, color=WRONG, alpha=0.3,
-               edgecolor=WRONG, hatch="//", label="Gap")
-    ax_rel.plot([0, 1], [0, 1], linestyle="--", color="grey")
-    ax_rel.text(0.96, 0.04, f"ECE = {100 * report['ece']:.2f}%", transform=ax_rel.transAxes,
-                ha="right", va="bottom", bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.9})
-    ax_rel.set(xlim=(0, 1), ylim=(0, 1), xlabel="Confidence", ylabel="Accuracy")
-    ax_rel.legend(loc="upper left")
-
-
-@_styled
-def plot_reliability_diagram(probs: np.ndarray, labels: np.ndarray, n_bins: int = calibration.N_BINS,
-                             title: str | None = None, color: str = PALETTE["baseline"]) -> Figure:
-    """Confidence histogram over a reliability diagram with gaps and ECE (Guo et al. 2017, Fig. 1)."""
-    fig = Figure(figsize=(3.6, 5.2), layout="constrained")
-    ax_hist, ax_rel = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [1, 2.2]})
-    _draw_reliability(ax_hist, ax_rel, probs, labels, n_bins, color)
-    if title:
-        ax_hist.set_title(title)
-    return fig
-
-
-@_styled
-def plot_reliability_comparison(prob_dict: Mapping[str, np.ndarray], labels: np.ndarray,
-                                n_bins: int = calibration.N_BINS) -> Figure:
-    """One reliability column (histogram over diagram) per model, in the model's colour."""
-    fig = Figure(figsize=(3.3 * len(prob_dict), 5.2), layout="constrained")
-    axes = fig.subplots(2, len(prob_dict), squeeze=False, sharex=True, sharey="row",
-                        gridspec_kw={"height_ratios": [1, 2.2]})
-    for col, ((name, probs), color) in enumerate(zip(prob_dict.items(), series_colors(list(prob_dict)))):
-        _draw_reliability(axes[0, col], axes[1, col], probs, labels, n_bins, color)
-        axes[0, col].set_title(name)
     return fig
 
 

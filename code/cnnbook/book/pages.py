@@ -15,6 +15,7 @@ from cnnbook.core.data import Splits, load_splits
 from cnnbook.core.metrics import model_logits, softmax
 from cnnbook.core.names import MODEL_NAMES
 from cnnbook.core.store import history_column
+from cnnbook.lessons.uncertainty import DenseHead
 
 
 @functools.lru_cache(maxsize=1)
@@ -25,7 +26,7 @@ def book_data() -> Splits:
 
 @functools.lru_cache(maxsize=None)
 def trained_model(name: str) -> keras.Model:
-    """A trained model from best_models/, checksum-verified, loaded once per kernel."""
+    """A trained model (a run: "dropout", "dropout.seed43") from best_models/, verified, loaded once per kernel."""
     return store.load_trained(name)
 
 
@@ -35,7 +36,13 @@ def trained_models() -> dict[str, keras.Model]:
 
 
 def manifest() -> dict[str, dict[str, Any]]:
-    """The manifest entries of best_models/ (chapter "Architectures")."""
+    """The manifest entries of the primary run of each model, the runs every figure uses."""
+    entries = store.read_manifest(store.models_dir())
+    return {name: entries[name] for name in MODEL_NAMES if name in entries}
+
+
+def manifest_runs() -> dict[str, dict[str, Any]]:
+    """The manifest entries of every stored run, the seeds included (the across-seed spreads)."""
     return store.read_manifest(store.models_dir())
 
 
@@ -49,6 +56,31 @@ def logits(name: str, split: str) -> np.ndarray:
     """Pre-softmax outputs of a trained model on the 'val' or 'test' split, computed once per kernel."""
     images = {"val": book_data().x_val, "test": book_data().x_test}[split]
     return model_logits(trained_model(name), images)
+
+
+@functools.lru_cache(maxsize=None)
+def _probe(name: str, layer: str) -> keras.Model:
+    """A model from the input of a trained model to one of its layers, built once per kernel."""
+    return keras.Model(trained_model(name).inputs, trained_model(name).get_layer(layer).output)
+
+
+def outputs_on(name: str, images: np.ndarray, layer: str) -> np.ndarray:
+    """Outputs of one layer of a trained model on any images (the probe model is reused)."""
+    return np.asarray(_probe(name, layer).predict(images, batch_size=500, verbose=0))
+
+
+@functools.lru_cache(maxsize=None)
+def features(name: str, split: str, layer: str) -> np.ndarray:
+    """Outputs of one layer of a trained model on the 'val' or 'test' split, computed once per kernel."""
+    return outputs_on(name, {"val": book_data().x_val, "test": book_data().x_test}[split], layer)
+
+
+def dense_head(name: str) -> DenseHead:
+    """The Dropout head of a trained model (Dropout -> Dense -> ReLU -> Dropout -> logits) as NumPy arrays."""
+    model = trained_model(name)
+    (kernel, bias), (logits_kernel, logits_bias) = (model.get_layer(n).get_weights() for n in ("dense", "logits"))
+    return DenseHead(*(np.asarray(w, np.float32) for w in (kernel, bias, logits_kernel, logits_bias)),
+                     rate=model.get_layer("dense_dropout").rate)
 
 
 def probabilities(name: str, split: str) -> np.ndarray:
