@@ -196,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {"train": run_train, "info": run_info, "evaluate": run_evaluate}
     try:
         return handlers[args.command](args)
+    except BrokenPipeError:  # the reader went away (`info | head`): nothing left to say
+        sys.stderr.close()
+        return 0
     except (CnnbookError, ValueError, OSError) as exc:
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 1
