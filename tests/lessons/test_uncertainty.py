@@ -72,6 +72,7 @@ def test_confidence_facts_by_hand() -> None:
     labels = np.array([0, 1, 0, 0, 2])
     facts = un.confidence_facts(probs, labels)
     assert (facts.band_correct, facts.band_count) == (2, 3)  # 0.5 and 0.4 (right), 0.55 (wrong) in [0.4, 0.6)
+    assert facts.band_confidence == pytest.approx((0.5 + 0.55 + 0.4) / 3)
     assert facts.confident_mistakes == 1 and facts.mistakes == 2  # the 0.97 mistake
     assert facts.confidence_when_right == pytest.approx((0.5 + 0.95 + 0.4) / 3)
     assert facts.confidence_when_wrong == pytest.approx((0.55 + 0.97) / 2)

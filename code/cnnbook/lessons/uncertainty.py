@@ -99,6 +99,7 @@ class ConfidenceFacts:
 
     band_correct: int  # right predictions among those made with confidence in the band
     band_count: int  # predictions made with confidence in the band
+    band_confidence: float  # their mean confidence (what a calibrated model's band accuracy would be)
     confidence_when_right: float
     confidence_when_wrong: float
     confident_mistakes: int  # mistakes made with confidence above `high`
@@ -113,5 +114,6 @@ def confidence_facts(probs: np.ndarray, labels: np.ndarray, band: tuple[float, f
     right = probs.argmax(axis=1) == labels
     in_band = (confidence >= band[0]) & (confidence < band[1])
     return ConfidenceFacts(int(np.sum(right & in_band)), int(np.sum(in_band)),
+                           float(confidence[in_band].mean()) if in_band.any() else float("nan"),
                            float(confidence[right].mean()), float(confidence[~right].mean()),
                            int(np.sum(~right & (confidence > high))), int(np.sum(~right)))

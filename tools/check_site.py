@@ -1,0 +1,134 @@
+"""`make check-site`: the built book checked in a real headless browser, at desktop and phone width.
+
+Serves _build/html on 127.0.0.1 and drives Debian's Chromium through selenium (chromium-driver).
+Per page: no console errors; MathJax rendered (no raw $...$ left); no raw Markdown or MyST in the
+text; every image loaded, with alt text that is not a file name; a 390-px-wide screenshot saved
+under _build/screenshots/. The search page must find "Grad-CAM". Exit code 1 with one line per
+problem; without Chromium, one line that says how to get it.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import shutil
+import sys
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+SHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+DESKTOP, PHONE = (1280, 900), (390, 844)
+RAW_MARKUP = [r"\|\s*[-—–]+\s*\|", r"(\|[^|\n]*){3,}\|", r"\{glue", r"\{cite", r"\{numref", r"^:::", r"```\{", r"\{doc\}"]
+RAW_MATH = r"(?<![\w\\])\$[^$\s][^$]*\$"
+FILE_NAME_ALT = re.compile(r"^[\w./-]*\.(png|jpe?g|svg|gif)$|[0-9a-f]{32,}", re.I)
+
+
+def _serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
+    """A quiet static server for folder on a free port of 127.0.0.1."""
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:  # noqa: D102
+            pass
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def _browser():
+    """Headless Chromium with console logging, flags for a closed network."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(DRIVER), options=options)
+
+
+def _page_problems(driver, url: str, name: str) -> list[str]:
+    """Everything wrong with one page at desktop width, then a phone-width screenshot."""
+    problems = []
+    driver.set_window_size(*DESKTOP)
+    driver.get(url)
+    driver.execute_async_script(
+        "const done = arguments[0];"
+        "const wait = () => (window.MathJax && MathJax.startup && MathJax.startup.promise)"
+        " ? MathJax.startup.promise.then(() => done()) : done();"
+        "document.readyState === 'complete' ? wait() : window.addEventListener('load', wait);")
+    for entry in driver.get_log("browser"):
+        if entry["level"] == "SEVERE" and "favicon" not in entry["message"]:
+            problems.append(f"{name}: console error: {entry['message'][:160]}")
+    text = driver.execute_script(
+        "const main = document.querySelector('main') || document.body;"
+        "const clone = main.cloneNode(true);"
+        "clone.querySelectorAll('pre, code, script, style, mjx-container, .MathJax').forEach(e => e.remove());"
+        "return clone.innerText;")
+    for pattern in RAW_MARKUP:
+        for match in re.finditer(pattern, text, re.M):
+            problems.append(f"{name}: raw markup {match.group(0)!r} near "
+                            f"{text[max(0, match.start() - 40):match.end() + 40]!r}")
+    for match in re.finditer(RAW_MATH, text):
+        problems.append(f"{name}: unrendered math {match.group(0)[:60]!r}")
+    images = driver.execute_script(
+        "return [...document.querySelectorAll('main img')].map(i => "
+        "[i.currentSrc || i.src, i.complete && i.naturalWidth > 0, i.getAttribute('alt') || '']);")
+    for src, loaded, alt in images:
+        short = src.rsplit("/", 1)[-1]
+        if not loaded:
+            problems.append(f"{name}: image {short} did not load")
+        if not alt.strip() or FILE_NAME_ALT.search(alt.strip()):
+            problems.append(f"{name}: image {short} has no descriptive alt text ({alt!r})")
+    driver.set_window_size(*PHONE)
+    driver.save_screenshot(str(SHOTS / f"{name}-390px.png"))
+    return problems
+
+
+def _search_problems(driver, base: str) -> list[str]:
+    """The search page must list results for "Grad-CAM"."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.set_window_size(*DESKTOP)
+    driver.get(f"{base}/search.html?q=Grad-CAM")
+    try:
+        WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#search-results li"))
+    except Exception:
+        return ["search.html: no result for 'Grad-CAM'"]
+    return []
+
+
+def main() -> int:
+    """Check every page; print one line per problem; 0 if none."""
+    if not (Path(CHROMIUM).exists() and Path(DRIVER).exists()):
+        print("check-site needs Chromium: `apt-get install chromium chromium-driver` (Debian), then rerun",
+              file=sys.stderr)
+        return 1
+    if not (HTML / "index.html").exists():
+        print(f"{HTML} is missing: run `make book` first", file=sys.stderr)
+        return 1
+    shutil.rmtree(SHOTS, ignore_errors=True)
+    SHOTS.mkdir(parents=True)
+    pages = sorted(p for p in HTML.glob("*.html") if p.name not in ("search.html", "genindex.html"))
+    server, base = _serve(HTML)
+    driver = _browser()
+    try:
+        problems = [p for page in pages for p in _page_problems(driver, f"{base}/{page.name}", page.stem)]
+        problems += _search_problems(driver, base)
+    finally:
+        driver.quit()
+        server.shutdown()
+    for line in problems:
+        print(line)
+    print(f"check-site: {len(pages)} pages, {len(problems)} problems; screenshots in {SHOTS.relative_to(ROOT)}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
