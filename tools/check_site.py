@@ -23,7 +23,7 @@ SHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 DESKTOP, PHONE = (1280, 900), (390, 844)
 RAW_MARKUP = [r"\|\s*[-—–]+\s*\|", r"(\|[^|\n]*){3,}\|", r"\{glue", r"\{cite", r"\{numref", r"^:::", r"```\{", r"\{doc\}"]
-RAW_MATH = r"(?<![\w\\])\$[^$\s][^$]*\$"
+RAW_MATH = r"\$[^$\n]*[\\^_{}][^$\n]*\$"  # $...$ holding TeX (a backslash, ^, _ or braces)
 FILE_NAME_ALT = re.compile(r"^[\w./-]*\.(png|jpe?g|svg|gif)$|[0-9a-f]{32,}", re.I)
 
 
@@ -52,19 +52,28 @@ def _browser():
     return webdriver.Chrome(service=Service(DRIVER), options=options)
 
 
-def _page_problems(driver, url: str, name: str) -> list[str]:
-    """Everything wrong with one page at desktop width, then a phone-width screenshot."""
-    problems = []
-    driver.set_window_size(*DESKTOP)
-    driver.get(url)
+def _wait_until_rendered(driver) -> None:
+    """Wait for the page's load event and for MathJax's first typesetting."""
     driver.execute_async_script(
         "const done = arguments[0];"
         "const wait = () => (window.MathJax && MathJax.startup && MathJax.startup.promise)"
         " ? MathJax.startup.promise.then(() => done()) : done();"
         "document.readyState === 'complete' ? wait() : window.addEventListener('load', wait);")
-    for entry in driver.get_log("browser"):
-        if entry["level"] == "SEVERE" and "favicon" not in entry["message"]:
-            problems.append(f"{name}: console error: {entry['message'][:160]}")
+
+
+def _console_errors(driver, name: str) -> list[str]:
+    """The console errors logged since the last call, one line each."""
+    return [f"{name}: console error: {entry['message'][:160]}" for entry in driver.get_log("browser")
+            if entry["level"] == "SEVERE" and "favicon" not in entry["message"]]
+
+
+def _page_problems(driver, url: str, name: str) -> list[str]:
+    """Everything wrong with one page at desktop width, then a phone-width screenshot."""
+    problems = []
+    driver.set_window_size(*DESKTOP)
+    driver.get(url)
+    _wait_until_rendered(driver)
+    problems += _console_errors(driver, name)
     text = driver.execute_script(
         "const main = document.querySelector('main') || document.body;"
         "const clone = main.cloneNode(true);"
@@ -85,9 +94,14 @@ def _page_problems(driver, url: str, name: str) -> list[str]:
             problems.append(f"{name}: image {short} did not load")
         if not alt.strip() or FILE_NAME_ALT.search(alt.strip()):
             problems.append(f"{name}: image {short} has no descriptive alt text ({alt!r})")
-    driver.set_window_size(*PHONE)
+    width, height = PHONE  # a phone: mobile viewport emulation, then the page loaded again
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": True})
+    driver.get(url)
+    _wait_until_rendered(driver)
     driver.save_screenshot(str(SHOTS / f"{name}-390px.png"))
-    return problems
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    return list(dict.fromkeys(problems + _console_errors(driver, f"{name} (390 px)")))
 
 
 def _search_problems(driver, base: str) -> list[str]:
