@@ -10,7 +10,7 @@ def _unique_scripts(app, pagename, templatename, context, doctree) -> None:
     seen, unique = set(), []
     for script in context.get("script_files", []):
         attributes = getattr(script, "attributes", {}) or {}
-        key = (str(getattr(script, "filename", script)), attributes.get("body", ""))
+        key = (str(getattr(script, "filename", script) or ""), attributes.get("body", ""))  # None and "" alike
         if key not in seen:
             seen.add(key)
             unique.append(script)
@@ -19,5 +19,5 @@ def _unique_scripts(app, pagename, templatename, context, doctree) -> None:
 
 def setup(app):
     """Register the html-page-context handler."""
-    app.connect("html-page-context", _unique_scripts)
+    app.connect("html-page-context", _unique_scripts, priority=1)  # before a handler that ends the event
     return {"parallel_read_safe": True, "parallel_write_safe": True}
