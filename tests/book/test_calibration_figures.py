@@ -7,6 +7,8 @@ import io
 import numpy as np
 from matplotlib.figure import Figure
 
+from cnnbook.book.figures import MIN_TEXT_PX, SAVE_DPI, displayed_text_px
+
 from cnnbook.book import calibration_figures as plots
 from cnnbook.core.metrics import accuracy, softmax
 from cnnbook.lessons import calibration
@@ -16,9 +18,13 @@ RNG = np.random.default_rng(0)
 
 
 def _render(fig) -> Figure:
-    """Check the type and draw the figure to PNG in memory (catches errors raised at draw time)."""
+    """Check the type, draw the figure to PNG in memory (catches errors raised at draw time) and
+    check that its smallest text is legible once the PNG is shown in the book's column."""
     assert isinstance(fig, Figure)
-    fig.savefig(io.BytesIO(), format="png")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=SAVE_DPI, bbox_inches="tight")
+    width = int.from_bytes(buffer.getvalue()[16:20], "big")
+    assert displayed_text_px(fig, width) >= MIN_TEXT_PX, f"text {displayed_text_px(fig, width):.1f} px"
     return fig
 
 

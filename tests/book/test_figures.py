@@ -11,6 +11,8 @@ import pytest
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
+from cnnbook.book.figures import MIN_TEXT_PX, SAVE_DPI, displayed_text_px
+
 from cnnbook.book import figures as plots
 from cnnbook.core.metrics import softmax
 
@@ -31,9 +33,13 @@ def _no_show(monkeypatch):
 
 
 def _render(fig) -> Figure:
-    """Check the type and draw the figure to PNG in memory (catches errors raised at draw time)."""
+    """Check the type, draw the figure to PNG in memory (catches errors raised at draw time) and
+    check that its smallest text is legible once the PNG is shown in the book's column."""
     assert isinstance(fig, Figure)
-    fig.savefig(io.BytesIO(), format="png")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=SAVE_DPI, bbox_inches="tight")
+    width = int.from_bytes(buffer.getvalue()[16:20], "big")
+    assert displayed_text_px(fig, width) >= MIN_TEXT_PX, f"text {displayed_text_px(fig, width):.1f} px"
     return fig
 
 
@@ -92,7 +98,7 @@ def test_heatmap_overlays():
     bottom = fig.axes[3:]  # row-major: the second row
     assert all(len(ax.images) == 2 for ax in bottom)
     overlay = bottom[0].images[1]
-    assert overlay.get_cmap().name == "jet" and overlay.get_alpha() == 0.5
+    assert overlay.get_cmap().name == plots.HEATMAP_CMAP != "jet" and overlay.get_alpha() == 0.5
     assert overlay.get_extent() == [-0.5, 31.5, 31.5, -0.5]
 
 

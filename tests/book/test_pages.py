@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from cnnbook.book.pages import (correct_examples_per_class, epochs_to_reach, figure_png, format_report,
+from cnnbook.book.pages import (check_legible, correct_examples_per_class, epochs_to_reach, figure_png, format_report,
                           generalization_gap, history_column, markdown_table, percent)
 
 HISTORY = {"best_epoch": 2, "epochs": [
@@ -45,6 +45,16 @@ def test_figure_png_is_a_png_of_the_figure() -> None:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert 60 <= width <= 110 and 30 <= height <= 70  # 100 x 50 px, trimmed or padded by the tight box
+
+
+def test_check_legible_refuses_small_text_and_accepts_column_width() -> None:
+    wide = Figure(figsize=(20, 2))
+    wide.subplots().set_title("tiny once shrunk", fontsize=8)
+    with pytest.raises(ValueError, match=r"'wide'.*smallest text is [0-9.]+ px"):
+        check_legible("wide", wide, figure_png(wide))
+    fitting = Figure(figsize=(6.5, 2))
+    fitting.subplots().set_title("readable", fontsize=8)
+    check_legible("fitting", fitting, figure_png(fitting))  # 8 pt at ~1,000 px shown at 672: ~11 px
 
 
 def test_format_report() -> None:

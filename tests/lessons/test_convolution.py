@@ -208,3 +208,74 @@ def test_apply_filter_valid_padding_has_no_border_artifact() -> None:
     assert apply_filter(flat, "laplacian", padding="valid").shape == (8, 8)
     np.testing.assert_allclose(apply_filter(flat, "laplacian", padding="valid"), 0.0)
     assert np.abs(apply_filter(flat, "laplacian")).max() > 0  # zero padding invents an edge
+
+
+def _brute_force_length(size: int, kernel: int, stride: int, pad: int, dilation: int) -> int:
+    """Count the window positions one by one: starts 0, s, 2s, ... whose dilated span fits."""
+    padded, span = size + 2 * pad, dilation * (kernel - 1) + 1
+    return sum(1 for start in range(0, padded, stride) if start + span <= padded)
+
+
+@pytest.mark.parametrize("size", [5, 8, 32])
+@pytest.mark.parametrize("kernel", [1, 2, 3, 5])
+@pytest.mark.parametrize("stride", [1, 2, 3])
+@pytest.mark.parametrize("pad", [0, 1, 2])
+@pytest.mark.parametrize("dilation", [1, 2])
+def test_general_output_length_counts_window_positions(size, kernel, stride, pad, dilation):
+    from cnnbook.lessons.convolution import conv_output_length
+
+    span = dilation * (kernel - 1) + 1
+    if span > size + 2 * pad:
+        with pytest.raises(ValueError, match="spans"):
+            conv_output_length(size, kernel, stride, pad, dilation)
+        return
+    assert conv_output_length(size, kernel, stride, pad, dilation) == _brute_force_length(
+        size, kernel, stride, pad, dilation)
+
+
+@pytest.mark.parametrize("stride,pad,dilation", [(1, 0, 2), (1, 2, 3), (2, 1, 1), (3, 2, 1)])
+def test_general_output_length_matches_tensorflow(stride, pad, dilation):
+    from cnnbook.lessons.convolution import conv_output_length
+
+    x = tf.zeros((1, 11, 11, 1))
+    out = tf.nn.conv2d(x, tf.zeros((3, 3, 1, 1)), strides=stride, dilations=dilation,
+                       padding=[[0, 0], [pad, pad], [pad, pad], [0, 0]])
+    assert conv_output_length(11, 3, stride, pad, dilation) == out.shape[1]
+    assert conv_output_length(32, 3, 1, 1) == 32  # 'same' for a 3x3 kernel is p = 1
+
+
+@pytest.mark.parametrize("bad", [dict(size=0), dict(kernel=0), dict(stride=0), dict(pad=-1),
+                                 dict(dilation=0), dict(stride=1.5), dict(pad=True)])
+def test_general_output_length_rejects_bad_arguments(bad):
+    from cnnbook.lessons.convolution import conv_output_length
+
+    args = dict(size=8, kernel=3, stride=1, pad=0, dilation=1) | bad
+    with pytest.raises(ValueError, match="must be an int"):
+        conv_output_length(**args)
+
+
+def test_learn_kernel_recovers_an_edge_detector_and_its_gradient_matches_tensorflow():
+    from cnnbook.lessons.convolution import learn_kernel
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, 6, 8))
+    true_kernel = np.array([[1.0, -1.0]])
+    y = x[:, :, :-1] * 1.0 - x[:, :, 1:]
+    kernel, losses = learn_kernel(x, y, (1, 2), steps=300, learning_rate=0.1)
+    np.testing.assert_allclose(kernel, true_kernel, atol=1e-3)
+    assert losses[-1] < 1e-6 < losses[0] and np.all(np.diff(losses) <= 1e-12)
+    # one step from a known kernel equals a step along TensorFlow's gradient of the same loss
+    start = np.random.default_rng(0).normal(scale=0.1, size=(1, 2))
+    one, _ = learn_kernel(x, y, (1, 2), steps=1, learning_rate=1.0)
+    k = tf.Variable(start.reshape(1, 2, 1, 1))
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean((tf.nn.conv2d(x[..., None], k, 1, "VALID")[..., 0] - y) ** 2)
+    expected = start - tape.gradient(loss, k).numpy().reshape(1, 2)
+    np.testing.assert_allclose(one, expected, rtol=1e-10)
+
+
+def test_learn_kernel_rejects_mismatched_shapes():
+    from cnnbook.lessons.convolution import learn_kernel
+
+    with pytest.raises(ValueError, match=r"y must have shape \(1, 6, 7\)"):
+        learn_kernel(np.zeros((1, 6, 8)), np.zeros((1, 6, 8)), (1, 2))

@@ -11,8 +11,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from cnnbook.book.figures import PALETTE, WRONG, RIGHT, _styled, series_colors
+from cnnbook.book.figures import COLUMN_IN, PALETTE, RIGHT, WRONG, _styled, series_colors
 from cnnbook.lessons import calibration
+
 
 def _draw_reliability(ax_hist, ax_rel, probs: np.ndarray, labels: np.ndarray, n_bins: int,
                       color: str) -> None:
@@ -53,12 +54,15 @@ def plot_reliability_diagram(probs: np.ndarray, labels: np.ndarray, n_bins: int 
 def plot_reliability_comparison(prob_dict: Mapping[str, np.ndarray], labels: np.ndarray,
                                 n_bins: int = calibration.N_BINS) -> Figure:
     """One reliability column (histogram over diagram) per model, in the model's colour."""
-    fig = Figure(figsize=(3.3 * len(prob_dict), 5.2), layout="constrained")
+    fig = Figure(figsize=(min(3.3 * len(prob_dict), COLUMN_IN), 4.6), layout="constrained")
     axes = fig.subplots(2, len(prob_dict), squeeze=False, sharex=True, sharey="row",
                         gridspec_kw={"height_ratios": [1, 2.2]})
     for col, ((name, probs), color) in enumerate(zip(prob_dict.items(), series_colors(list(prob_dict)))):
         _draw_reliability(axes[0, col], axes[1, col], probs, labels, n_bins, color)
         axes[0, col].set_title(name)
+        if col:  # one legend per row is enough
+            for ax in axes[:, col]:
+                ax.get_legend().remove()
     return fig
 
 

@@ -14,6 +14,7 @@ import math
 from typing import Callable, Mapping, Sequence
 
 import matplotlib
+import matplotlib.text
 import numpy as np
 from matplotlib import cycler
 from matplotlib.figure import Figure
@@ -24,6 +25,11 @@ from cnnbook.core.store import history_column
 PALETTE: dict[str, str] = {"baseline": "#0072b2", "dropout": "#e69f00", "batchnorm": "#009e73"}
 EXTRA_COLORS: tuple[str, ...] = ("#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000", "#999999")
 RIGHT, WRONG = "#1b7837", "#c0392b"
+HEATMAP_CMAP = "inferno"  # perceptually uniform and colour-blind safe (not the rainbow "jet")
+COLUMN_PX = 672  # the width of the book's text column in CSS pixels (sphinx-book-theme, desktop)
+SAVE_DPI = 150  # the PNG resolution of every figure in the book (pages.figure_png)
+COLUMN_IN = 6.72  # a figure this wide (inches) fills the column exactly at SAVE_DPI / 1.5 scaling
+MIN_TEXT_PX = 9.0  # the smallest text a reader should have to read, at the displayed size
 STYLE: dict[str, object] = {
     "figure.dpi": 100, "savefig.dpi": 150, "savefig.bbox": "tight",
     "font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9, "legend.fontsize": 8,
@@ -53,11 +59,20 @@ def series_colors(names: Sequence[str]) -> list[str]:
     return [PALETTE[name] if name in PALETTE else next(extra) for name in names]
 
 
+def displayed_text_px(fig: Figure, png_width_px: int, dpi: int = SAVE_DPI) -> float:
+    """Height in CSS pixels of the figure's smallest text once the PNG is shown in the column."""
+    scale = min(1.0, COLUMN_PX / png_width_px)  # a wider PNG is shrunk to the column
+    sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text)
+             if t.get_visible() and t.get_text().strip()]
+    return min(sizes, default=float("inf")) * dpi / 72 * scale
+
+
 def _grid(n: int, ncols: int, cell: tuple[float, float], **kwargs) -> tuple[Figure, list]:
-    """A constrained-layout figure with exactly n axes laid out on ncols columns."""
+    """A constrained-layout figure with exactly n axes on ncols columns, never wider than the column."""
     ncols = max(1, min(ncols, n))
     nrows = math.ceil(n / ncols)
-    fig = Figure(figsize=(cell[0] * ncols, cell[1] * nrows), layout="constrained")
+    width = min(cell[0], COLUMN_IN / ncols)
+    fig = Figure(figsize=(width * ncols, cell[1] * width / cell[0] * nrows), layout="constrained")
     axes = list(fig.subplots(nrows, ncols, squeeze=False, **kwargs).ravel())
     for ax in axes[n:]:
         ax.remove()
@@ -76,6 +91,7 @@ def _show_image(ax, image: np.ndarray, **kwargs) -> None:
     ax.set_xticks([])
     ax.set_yticks([])
     ax.grid(False)
+    ax.spines[["left", "bottom"]].set_visible(False)  # an image needs no axis lines
 
 
 @_styled
@@ -102,7 +118,7 @@ def plot_image_grid(images: np.ndarray, labels=None, class_names: Sequence[str] 
 @_styled
 def plot_training_curves(histories: Mapping[str, dict]) -> Figure:
     """Loss and accuracy per epoch: train solid, validation dashed, a dot at the best epoch."""
-    fig = Figure(figsize=(9, 3.4), layout="constrained")
+    fig = Figure(figsize=(COLUMN_IN, 3.0), layout="constrained")
     axes = fig.subplots(1, 2)
     for (name, history), color in zip(histories.items(), series_colors(list(histories))):
         epochs = history_column(history, "epoch")
@@ -123,14 +139,15 @@ def plot_training_curves(histories: Mapping[str, dict]) -> Figure:
 @_styled
 def plot_heatmap_overlays(images: np.ndarray, heatmaps: np.ndarray | Mapping[str, np.ndarray],
                           titles: Sequence[str] | None = None, alpha: float = 0.5) -> Figure:
-    """Each image (top row) and, below it, the image under each heatmap in the jet colormap.
+    """Each image (top row) and, below it, the image under each heatmap (HEATMAP_CMAP).
 
     ``heatmaps`` is one (N, h, w) array, or a mapping {row label: (N, h, w)} for one overlay row
     per model (chapter "Visualization": the same images across the three models).
     """
     rows = dict(heatmaps) if isinstance(heatmaps, Mapping) else {"": heatmaps}
     n = len(images)
-    fig = Figure(figsize=(1.5 * n, 1.6 * (1 + len(rows))), layout="constrained")
+    cell = min(1.5, COLUMN_IN / n)
+    fig = Figure(figsize=(cell * n, (cell + 0.2) * (1 + len(rows))), layout="constrained")
     axes = fig.subplots(1 + len(rows), n, squeeze=False)
     for i in range(n):
         h, w = np.asarray(images[i]).shape[:2]
@@ -139,7 +156,7 @@ def plot_heatmap_overlays(images: np.ndarray, heatmaps: np.ndarray | Mapping[str
             axes[0, i].set_title(titles[i], fontsize=8)
         for r, (label, maps) in enumerate(rows.items(), start=1):
             _show_image(axes[r, i], images[i])
-            axes[r, i].imshow(maps[i], cmap="jet", alpha=alpha, vmin=0, vmax=1, interpolation="bilinear",
+            axes[r, i].imshow(maps[i], cmap=HEATMAP_CMAP, alpha=alpha, vmin=0, vmax=1, interpolation="bilinear",
                               extent=(-0.5, w - 0.5, h - 0.5, -0.5))
             if label and i == 0:
                 axes[r, i].set_ylabel(label, fontsize=8)
@@ -169,13 +186,13 @@ def plot_confusion_matrix(cm: np.ndarray, class_names: Sequence[str], normalize:
     cm = np.asarray(cm, dtype=np.float64)
     rows = cm.sum(axis=1, keepdims=True)
     values = np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0) if normalize else cm
-    fig = Figure(figsize=(6.2, 5.2), layout="constrained")
+    fig = Figure(figsize=(5.6, 4.8), layout="constrained")
     ax = fig.subplots()
     image = ax.imshow(values, cmap="Blues", vmin=0, vmax=1 if normalize else None)
     fig.colorbar(image, ax=ax, format=PercentFormatter(1.0) if normalize else None)
     for (t, p), v in np.ndenumerate(values):
         text = f"{100 * v:.0f}" if normalize else f"{int(v)}"
-        ax.text(p, t, text, ha="center", va="center", fontsize=7,
+        ax.text(p, t, text, ha="center", va="center", fontsize=7.5,
                 color="white" if v > 0.5 * values.max() else "black")
     ticks = np.arange(len(class_names))
     ax.set_xticks(ticks, class_names, rotation=45, ha="right")
@@ -204,7 +221,7 @@ def plot_gradient_norms(norms: Mapping[str, np.ndarray], title: str | None = Non
 @_styled
 def plot_filter_responses(image: np.ndarray, responses: Mapping[str, np.ndarray]) -> Figure:
     """The input image, then each filter's response map on a symmetric red-blue scale."""
-    fig, axes = _grid(1 + len(responses), 1 + len(responses), (2.0, 2.2))
+    fig, axes = _grid(1 + len(responses), 1 + len(responses), (2.0, 2.3))
     _show_image(axes[0], image)
     axes[0].set_title("input")
     for ax, (name, response) in zip(axes[1:], responses.items()):
@@ -239,7 +256,8 @@ def plot_histograms(values: Mapping[str, np.ndarray], bins: int = 50, xlabel: st
 def plot_paired_values(pairs: Mapping[str, tuple[np.ndarray, np.ndarray]], xlabel: str = "measured",
                        ylabel: str = "stored") -> Figure:
     """One scatter panel per entry with the diagonal y = x (moving vs population statistics)."""
-    fig = Figure(figsize=(3.2 * len(pairs), 3.2), layout="constrained")
+    width = min(3.2, COLUMN_IN / len(pairs))
+    fig = Figure(figsize=(width * len(pairs), 3.2), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(pairs), squeeze=False)[0])
     for ax, (name, (x, y)) in zip(axes, pairs.items()):
         x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)

@@ -7,8 +7,10 @@ import io
 from typing import Any, Mapping
 
 import numpy as np
+import PIL.Image
 from matplotlib.figure import Figure
 
+from cnnbook.book.figures import COLUMN_PX, MIN_TEXT_PX, SAVE_DPI, displayed_text_px
 from cnnbook.core import store
 from cnnbook.core.backend import keras
 from cnnbook.core.data import Splits, load_splits
@@ -130,20 +132,35 @@ def glue_values(values: Mapping[str, Any]) -> None:
         glue(key, value if isinstance(value, str) else str(value), display=False)
 
 
-def figure_png(figure: Figure, dpi: int = 150) -> bytes:
-    """A Figure rendered to PNG bytes (tight bounding box)."""
+def figure_png(figure: Figure, dpi: int = SAVE_DPI) -> bytes:
+    """A Figure rendered to PNG bytes (tight bounding box), reduced to a 256-colour palette."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    return buffer.getvalue()
+    image = PIL.Image.open(buffer).convert("RGB").quantize(256, method=PIL.Image.Quantize.MEDIANCUT)
+    compact = io.BytesIO()
+    image.save(compact, format="png", optimize=True)
+    return compact.getvalue()
+
+
+def check_legible(key: str, figure: Figure, png: bytes) -> None:
+    """Raise unless the figure's smallest text is >= MIN_TEXT_PX once shown in the page column."""
+    width = PIL.Image.open(io.BytesIO(png)).width
+    smallest = displayed_text_px(figure, width)
+    if smallest < MIN_TEXT_PX:
+        raise ValueError(f"figure {key!r}: its smallest text is {smallest:.1f} px in the {COLUMN_PX}-px "
+                         f"column (PNG {width} px wide); make it narrower or its text larger "
+                         f"(>= {MIN_TEXT_PX:g} px)")
 
 
 def glue_figure(key: str, figure: Figure) -> None:
-    """Glue a figure as a PNG for a numbered {glue:figure}; it also shows as the cell's output,
-    which the book removes (tag remove-output) and a notebook reader (Colab) sees."""
+    """Glue a figure as a PNG for a numbered {glue:figure}, after checking its text is legible; it
+    also shows as the cell's output, which the book removes and a notebook reader (Colab) sees."""
     from IPython.display import Image
     from myst_nb import glue
 
-    glue(key, Image(data=figure_png(figure), format="png"), display=True)
+    png = figure_png(figure)
+    check_legible(key, figure, png)
+    glue(key, Image(data=png, format="png"), display=True)
 
 
 def markdown_table(header: list[str], rows: list[list[Any]]):

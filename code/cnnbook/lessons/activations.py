@@ -1,10 +1,12 @@
 """Activation functions and their derivatives in NumPy, and a vanishing-gradient experiment.
 
-Chapter "Architectures" (why ReLU): the NumPy functions give the formulas; the experiment
+Chapter "Convolution math" (why ReLU): the NumPy functions give the formulas; the experiment
 builds a deep plain stack of Dense layers and measures, with ``tf.GradientTape``, how large the
 loss gradient is at each layer's kernel. With sigmoid (whose slope is at most 1/4) the gradient
 shrinks by a roughly constant factor per layer on its way back, so the first layers barely
-learn; with ReLU it stays of the same order throughout.
+learn; with ReLU it stays of the same order between layers of the same shape. (The first layer
+always stands apart: its kernel has one row per input pixel, 3,072 for CIFAR-10 instead of the
+width, so its gradient norm is larger even when each entry is of the same size.)
 """
 
 from __future__ import annotations

@@ -64,6 +64,18 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: str = "va
     return (size - kernel) // stride + 1
 
 
+def conv_output_length(size: int, kernel: int, stride: int = 1, pad: int = 0, dilation: int = 1) -> int:
+    """General output length along one axis: floor((n + 2p - d(k-1) - 1) / s) + 1."""
+    for label, value, low in (("size", size, 1), ("kernel", kernel, 1), ("stride", stride, 1),
+                              ("pad", pad, 0), ("dilation", dilation, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ValueError(f"{label} must be an int >= {low}, got {value!r}")
+    span = dilation * (kernel - 1) + 1  # the input window a dilated kernel covers
+    if span > size + 2 * pad:
+        raise ValueError(f"the kernel spans {span} inputs but the padded input has only {size + 2 * pad}")
+    return (size + 2 * pad - span) // stride + 1
+
+
 def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
     """TensorFlow's 'same' padding (before, after) along one axis."""
     total = max((math.ceil(size / stride) - 1) * stride + kernel - size, 0)
@@ -169,3 +181,23 @@ def conv2d_tensorflow(x: np.ndarray, w: np.ndarray, stride: int = 1, padding: st
 
     _check_padding_stride(padding, stride)
     return tf.nn.conv2d(x, w, strides=stride, padding=padding.upper()).numpy()
+
+
+def learn_kernel(x: np.ndarray, y: np.ndarray, shape: tuple[int, int], steps: int = 200,
+                 learning_rate: float = 0.05, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Fit a 2-D kernel to (input, output) image pairs by gradient descent; (kernel, loss per step).
+
+    x is (N, H, W), y is (N, H - kh + 1, W - kw + 1) ('valid'); the loss is the mean squared error.
+    """
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    windows = sliding_window_view(x, shape, axis=(1, 2))  # (N, H', W', kh, kw)
+    if windows.shape[:3] != y.shape:
+        raise ValueError(f"y must have shape {windows.shape[:3]} for a {shape} kernel; got {y.shape}")
+    kernel = np.random.default_rng(seed).normal(scale=0.1, size=shape)
+    losses = []
+    for _ in range(steps):
+        error = np.einsum("nijuv,uv->nij", windows, kernel) - y  # prediction minus target
+        losses.append(np.mean(error**2))
+        gradient = 2 * np.einsum("nijuv,nij->uv", windows, error) / error.size  # d(loss)/d(kernel)
+        kernel -= learning_rate * gradient
+    return kernel, np.array(losses)
