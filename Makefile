@@ -58,3 +58,14 @@ notebooks: $(STAMP)
 
 source-hash:  # the key that decides whether `make book` may reuse _build (tests/core/test_faults.py)
 	@$(SOURCE_HASH_CMD)
+
+# Assignments (assignments/*.py, otter-grader master notebooks as jupytext py:percent): `make assignments`
+# writes each student notebook (no solutions, public tests) and autograder zip to _build/assignments/;
+# `make grade SUBMISSION=path.ipynb [ASSIGNMENT=name]` grades one notebook offline (table + JSON result).
+.PHONY: assignments grade
+assignments: $(STAMP)
+	$(PY) -m cnnbook.grading assign
+
+grade: assignments
+	@test -n "$(SUBMISSION)" || { echo "usage: make grade SUBMISSION=path.ipynb [ASSIGNMENT=name]"; exit 1; }
+	$(PY) -m cnnbook.grading grade "$(SUBMISSION)" $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
