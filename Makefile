@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MODEL ?= all
 
-.PHONY: test train book notebooks info evaluate bench source-hash check-site
+.PHONY: test train book book-student notebooks info evaluate bench source-hash check-site
 
 # Everything the book's outputs depend on besides its own pages (the package, the trained models, the
 # pinned environment, the book's configuration, the CIFAR-10 files it reads): when it changes, the
@@ -46,7 +46,18 @@ book: $(STAMP)
 		echo "code/, best_models/, requirements.txt, _config.yml or the data changed since the last build: clearing _build"; rm -rf _build; fi; \
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter-book build book --warningiserror --keep-going \
 		&& echo "$$hash" > _build/.source-hash
-	$(PY) -m pytest -q tests/book/test_html.py
+	$(PY) -m cnnbook.book.notebooks --downloads  # the .ipynb download button: plain Markdown, with outputs
+	$(PY) -m pytest -q tests/book/test_html.py tests/book/test_notebook_values.py
+
+# The student edition: the same book without the solutions (sphinx-exercise's hide_solutions, no
+# _sources/, no download button), its configuration derived from _config.yml by cnnbook.book.editions.
+# It reuses the reader build's execution cache (_build/.jupyter_cache), so no chapter runs again.
+STUDENT_DIR := _build/student
+book-student: book
+	$(PY) -m cnnbook.book.editions $(STUDENT_DIR)/_config.yml
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter-book build book --config $(STUDENT_DIR)/_config.yml \
+		--path-output $(STUDENT_DIR) --warningiserror --keep-going
+	$(PY) -m pytest -q tests/book/test_student_edition.py
 
 # The built pages in headless Chromium (Debian's chromium + chromium-driver, selenium): console
 # errors, raw markup, unrendered math, images and their alt text, search; phone-width screenshots.

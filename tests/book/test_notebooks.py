@@ -1,17 +1,28 @@
-"""cnnbook.notebooks: the Colab notebooks are real notebooks, in sync with the chapters."""
+"""cnnbook.book.notebooks: the Colab notebooks are plain Jupyter, in sync with the chapters, and only the
+reader edition holds the solutions."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from cnnbook.book.notebooks import (SETUP_TAG, chapter_files, chapter_notebook, notebook_text,
-                               repository_url)
+from cnnbook.book.editions import book_solutions, normalize
+from cnnbook.book.myst import EDITIONS
+from cnnbook.book.notebooks import (METADATA_KEY, SETUP_TAG, chapter_files, chapter_notebook, committed_glue,
+                                    export_notebooks, load_book, notebook_path, notebook_text, repository_url)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAPTERS = chapter_files(ROOT / "book")
+BOOK = load_book(ROOT / "book", ROOT / "_config.yml")
+RAW_MYST = re.compile(r"\{glue|\{cite|\{numref|\{ref\}|\{doc\}|\{eq\}|:::|```\{")
+CASES = [(chapter, edition) for chapter in CHAPTERS for edition in EDITIONS]
+
+
+def _ids(case: tuple[Path, str]) -> str:
+    return f"{case[0].stem}-{case[1]}"
 
 
 def test_every_chapter_with_code_is_exported() -> None:
@@ -19,23 +30,148 @@ def test_every_chapter_with_code_is_exported() -> None:
                                          "visualization"}
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
-def test_committed_notebook_is_up_to_date(chapter: Path) -> None:
-    expected = notebook_text(chapter_notebook(chapter.read_text(), repository_url(ROOT / "_config.yml")))
-    committed = chapter.with_suffix(".ipynb")
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_committed_notebook_is_up_to_date(case: tuple[Path, str]) -> None:
+    chapter, edition = case
+    committed = notebook_path(chapter, edition)
     assert committed.is_file(), f"{committed} missing: run `make notebooks`"
+    expected = notebook_text(chapter_notebook(BOOK, chapter, committed_glue(committed), edition))
     assert committed.read_text() == expected, f"{committed} is stale: run `make notebooks`"
 
 
-def test_notebook_structure() -> None:
-    markdown = "# Title\n\nSome text.\n\n```{code-cell} ipython3\nx = 1\n```\n\nMore text.\n"
-    notebook = chapter_notebook(markdown, "https://github.com/someone/book.git")
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_no_myst_left_in_markdown(case: tuple[Path, str]) -> None:
+    notebook = nbformat.read(notebook_path(*case), as_version=4)
     nbformat.validate(notebook)
-    kinds = [c.cell_type for c in notebook.cells]
-    assert kinds == ["code", "markdown", "code", "markdown"]
+    raw = [(i, m.group(0)) for i, c in enumerate(notebook.cells) if c.cell_type == "markdown"
+           for m in RAW_MYST.finditer(c.source)]
+    assert not raw, f"raw MyST in {notebook_path(*case).name}: {raw[:5]}"
+
+
+def _all_text(path: Path) -> str:
+    """Every cell's source (blockquote marks removed) and the metadata of a notebook, for phrase search."""
+    notebook = nbformat.read(path, as_version=4)
+    text = "\n".join([c.source for c in notebook.cells] + [str(notebook.metadata)])
+    return normalize(re.sub(r"^(> ?)+", "", text, flags=re.M))
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_solutions_only_in_the_reader_notebook(chapter: Path) -> None:
+    labels = [label for label in book_solutions(ROOT / "book") if f"label: {label}" in chapter.read_text()]
+    reader, student = (_all_text(notebook_path(chapter, edition)) for edition in EDITIONS)
+    for label in labels:
+        phrases = book_solutions(ROOT / "book")[label]
+        assert phrases, f"{label}: no phrase to look for"
+        assert all(p in reader for p in phrases), f"{label}: solution missing from the reader notebook"
+        assert not [p for p in phrases if p in student], f"{label}: solution text in the student notebook"
+
+
+def test_repository_url_defined_once() -> None:
+    url = repository_url(ROOT / "_config.yml")
+    for chapter in CHAPTERS:
+        setup = nbformat.read(notebook_path(chapter, "reader"), as_version=4).cells[0]
+        assert setup.metadata["tags"] == [SETUP_TAG] and f"git clone --depth 1 {url} " in setup.source
+    tracked = [p for p in (ROOT / "code").rglob("*.py")] + [ROOT / "README.md", *ROOT.glob("book/*.md")]
+    assert not [p for p in tracked if url in p.read_text()], "the repository URL is typed outside _config.yml"
+
+
+def _tiny_book(tmp_path: Path, chapter: str) -> Path:
+    """A book folder with a _toc.yml, one chapter, a .bib file and a _config.yml."""
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: ch\n")
+    (book / "intro.md").write_text("# Intro\n\n:::{figure} a.png\n:name: fig-zero\nA first figure.\n:::\n")
+    (book / "ch.md").write_text(chapter)
+    (book / "references.bib").write_text("@article{doe2020, author = {Doe, Jane and Roe, Rick}, title = {T},"
+                                         " journal = {J}, year = {2020}}\n")
+    (tmp_path / "_config.yml").write_text("repository:\n  url: https://github.com/someone/book.git\n")
+    return book
+
+
+CHAPTER = """\
+(chapter-ch)=
+# Chapter
+
+Text with {glue:text}`acc` and {glue:text}`ratio:.1f`, after {cite}`doe2020`; see {numref}`fig-one`,
+{doc}`intro` and {ref}`chapter-ch`.
+
+```{code-cell} ipython3
+x = 1
+```
+
+```{glue:figure} fig_one
+:name: fig-one
+:alt: A plot.
+
+A caption with {glue:text}`acc`.
+```
+
+:::{exercise}
+:label: ex-one
+Compute it.
+:::
+
+:::{solution} ex-one
+:class: dropdown
+The secret answer is forty two.
+:::
+"""
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_chapter_rendered_as_plain_markdown(tmp_path: Path, edition: str) -> None:
+    book_dir = _tiny_book(tmp_path, CHAPTER)
+    book = load_book(book_dir, tmp_path / "_config.yml")
+    notebook = chapter_notebook(book, book_dir / "ch.md", {"acc": "'77.1%'", "ratio": "0.4567"}, edition)
+    nbformat.validate(notebook)
+    assert [c.cell_type for c in notebook.cells] == ["code", "markdown", "code", "markdown", "markdown"]
     assert notebook.cells[0].metadata["tags"] == [SETUP_TAG]
     assert "git clone --depth 1 https://github.com/someone/book.git book" in notebook.cells[0].source
     assert notebook.cells[2].source == "x = 1" and notebook.cells[2].outputs == []
+    text = notebook.cells[1].source
+    assert "Text with 77.1% and 0.5, after [Doe and Roe, 2020]; see Fig. 2,\n*Intro* and Chapter." in text
+    assert "(chapter-ch)=" not in text
+    body = notebook.cells[3].source
+    assert "*Fig. 2 (drawn by the code cell above): A caption with 77.1%.*" in body
+    assert "> **Exercise 1**\n>\n> Compute it." in body
+    assert ("forty two" in body) == (edition == "reader")
+    assert notebook.cells[4].source.startswith("## References\n\n- Doe and Roe (2020). Jane Doe and Rick Roe. T.")
+    assert notebook.metadata[METADATA_KEY] == {"edition": edition, "glue": {"acc": "'77.1%'", "ratio": "0.4567"}}
+
+
+def test_literalinclude_and_admonition(tmp_path: Path) -> None:
+    (tmp_path / "mod.py").write_text("import os\n\n\ndef f(x):\n    return x + 1\n\n\ndef g():\n    pass\n")
+    chapter = ("# C\n\n```{code-cell} ipython3\n1\n```\n\n```{literalinclude} ../mod.py\n:pyobject: f\n```\n\n"
+               "::::{admonition} Careful\n:class: note\nOuter text.\n:::{note}\nInner.\n:::\n::::\n")
+    book_dir = _tiny_book(tmp_path, chapter)
+    text = chapter_notebook(load_book(book_dir, tmp_path / "_config.yml"), book_dir / "ch.md", {}).cells[-1].source
+    assert "```python\ndef f(x):\n    return x + 1\n```" in text
+    assert "> **Careful**\n>\n> Outer text.\n> > **Note**\n> >\n> > Inner." in text
+
+
+@pytest.mark.parametrize("chapter, message", [
+    ("# C\n\n```{code-cell} ipython3\n1\n```\n\nValue {glue:text}`missing`.\n", "glued value 'missing' is unknown"),
+    ("# C\n\n```{code-cell} ipython3\n1\n```\n\nSee {cite}`nobody1999`.\n", "'nobody1999' is not in the bib"),
+    ("# C\n\n```{code-cell} ipython3\n1\n```\n\n:::{note}\nnever closed\n", "unclosed ::: fence"),
+])
+def test_bad_chapter_gives_one_line_error(tmp_path: Path, chapter: str, message: str) -> None:
+    book_dir = _tiny_book(tmp_path, chapter)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        export_notebooks(book_dir, tmp_path / "_config.yml")
+
+
+def test_values_kept_in_metadata_are_reused(tmp_path: Path) -> None:
+    book_dir = _tiny_book(tmp_path, CHAPTER)
+    build = tmp_path / "_build" / "jupyter_execute"
+    build.mkdir(parents=True)
+    (build / "ch.glue.json").write_text('{"acc": {"data": {"text/plain": "\'80.0%\'"}}, '
+                                        '"ratio": {"data": {"text/plain": "1.0"}}, "fig_one": {"data": {"image/png": "x"}}}')
+    export_notebooks(book_dir, tmp_path / "_config.yml", tmp_path / "_build")
+    (build / "ch.glue.json").unlink()
+    export_notebooks(book_dir, tmp_path / "_config.yml", tmp_path / "_build")  # no build: metadata values
+    for edition in EDITIONS:
+        assert committed_glue(notebook_path(book_dir / "ch.md", edition)) == {"acc": "'80.0%'", "ratio": "1.0"}
+    assert "80.0%" in (book_dir / "student" / "ch.ipynb").read_text()
 
 
 def test_repository_url_is_required(tmp_path: Path) -> None:

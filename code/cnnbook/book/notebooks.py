@@ -1,15 +1,23 @@
-"""The chapters as real Jupyter notebooks (book/<chapter>.ipynb) for the Colab button (every chapter).
+"""The chapters as plain Jupyter notebooks for the Colab button: book/<chapter>.ipynb (reader edition,
+with the solutions) and book/student/<chapter>.ipynb (student edition, without).
 
-The book's chapters are MyST Markdown; Colab opens only .ipynb. `make notebooks` (this module run as a
-script) converts every chapter listed in book/_toc.yml with jupytext, the standard MyST <-> ipynb
-converter, and prepends a cell that, on Colab only, clones the repository (for the package and
-best_models/) and installs it. `tests/book/test_notebooks.py` fails when the files are out of date.
+`make notebooks` (this module run as a script) reads every chapter of book/_toc.yml that has code
+with jupytext, renders its MyST as plain Markdown (cnnbook.book.myst: glued values as numbers,
+citations as text with a reference list, admonitions and exercises as blockquotes) and prepends a
+cell that, on Colab only, clones the repository of _config.yml's `repository: url:` and installs it.
+
+Glued values come from the book's executed build (_build/jupyter_execute/<chapter>.glue.json) and
+are kept in each notebook's metadata ("cnnbook": {"glue": ...}), so regenerating without a build
+reuses them (tests/book/test_notebooks.py checks the committed files are fresh; after `make book`,
+tests/book/test_notebook_values.py checks the committed values equal the build's).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -17,9 +25,13 @@ import jupytext
 import nbformat
 import yaml
 
+from cnnbook.book.citations import Bibliography, read_bibliography
+from cnnbook.book.myst import EDITIONS, BookIndex, Context, convert_text, index_chapter
 from cnnbook.core.files import REPOSITORY_ROOT, atomic_write_text
 
 SETUP_TAG = "colab-setup"
+METADATA_KEY = "cnnbook"
+STUDENT_DIR = "student"
 SETUP_TEMPLATE = """\
 # Set-up for Google Colab: the book's package and trained models come from its repository.
 # Running locally (after `make book` or `pip install -e .`), this cell does nothing.
@@ -29,6 +41,16 @@ if "google.colab" in sys.modules and not os.path.isdir("{name}"):
     %pip install --quiet -e {name} myst-nb
     sys.path.insert(0, os.path.abspath("{name}/code"))
     os.chdir("{name}")"""
+
+
+@dataclass(frozen=True)
+class Book:
+    """What every chapter's conversion shares: the repository URL, the references, the cross-references."""
+
+    book_dir: Path
+    url: str
+    bibliography: Bibliography
+    index: BookIndex
 
 
 def _read_yaml(path: str | os.PathLike) -> Any:
@@ -62,22 +84,83 @@ def _toc_files(entry: Any) -> Iterator[str]:
             yield from _toc_files(item)
 
 
+def toc_documents(book_dir: str | os.PathLike) -> list[Path]:
+    """Every Markdown page named in book/_toc.yml, in reading order."""
+    book_dir = Path(book_dir)
+    return [book_dir / f"{name}.md" for name in _toc_files(_read_yaml(book_dir / "_toc.yml"))]
+
+
 def chapter_files(book_dir: str | os.PathLike) -> list[Path]:
     """The Markdown chapters named in book/_toc.yml that contain code cells."""
-    book_dir = Path(book_dir)
-    paths = [book_dir / f"{name}.md" for name in _toc_files(_read_yaml(book_dir / "_toc.yml"))]
-    return [p for p in paths if "{code-cell}" in p.read_text(encoding="utf-8")]
+    return [p for p in toc_documents(book_dir) if "{code-cell}" in p.read_text(encoding="utf-8")]
 
 
-def chapter_notebook(markdown: str, repo_url: str) -> nbformat.NotebookNode:
-    """One chapter as a notebook: its cells, without outputs, after a Colab set-up cell."""
-    notebook = jupytext.reads(markdown, fmt="md:myst")
-    name = repo_url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
-    setup = nbformat.v4.new_code_cell(SETUP_TEMPLATE.format(url=repo_url, name=name),
-                                      metadata={"tags": [SETUP_TAG]})
-    notebook.cells.insert(0, setup)
+def load_book(book_dir: str | os.PathLike, config_file: str | os.PathLike) -> Book:
+    """The repository URL, bibliography and book-wide figure/exercise numbers of a book."""
+    book_dir, index = Path(book_dir), BookIndex()
+    for page in toc_documents(book_dir):
+        index_chapter(page.stem, page.read_text(encoding="utf-8"), index)
+    bibfiles = (_read_yaml(config_file) or {}).get("bibtex_bibfiles") or ["references.bib"]
+    return Book(book_dir, repository_url(config_file), read_bibliography(book_dir / bibfiles[0]), index)
+
+
+def notebook_path(chapter: Path, edition: str) -> Path:
+    """book/<chapter>.ipynb (reader) or book/student/<chapter>.ipynb (student)."""
+    if edition not in EDITIONS:
+        raise ValueError(f"unknown edition {edition!r}: choose one of {', '.join(EDITIONS)}")
+    folder = chapter.parent if edition == "reader" else chapter.parent / STUDENT_DIR
+    return folder / f"{chapter.stem}.ipynb"
+
+
+def committed_glue(path: Path) -> dict[str, str]:
+    """The glued values kept in a generated notebook's metadata ({} when there is no such file)."""
+    if not path.is_file():
+        return {}
+    notebook = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
+    return dict(notebook.metadata.get(METADATA_KEY, {}).get("glue", {}))
+
+
+def build_glue(build_dir: Path, name: str) -> dict[str, str]:
+    """The text values a build glued in one chapter (_build/jupyter_execute/<name>.glue.json), else {}."""
+    path = build_dir / "jupyter_execute" / f"{name}.glue.json"
+    if not path.is_file():
+        return {}
+    try:
+        outputs = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        raise ValueError(f"{path}: not valid JSON; rebuild the book with `make book`") from None
+    return {key: out["data"]["text/plain"] for key, out in outputs.items()
+            if "text/plain" in out.get("data", {}) and not set(out["data"]) - {"text/plain"}}
+
+
+def _setup_cell(url: str) -> nbformat.NotebookNode:
+    """The Colab set-up cell for the repository at url."""
+    name = url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+    return nbformat.v4.new_code_cell(SETUP_TEMPLATE.format(url=url, name=name), metadata={"tags": [SETUP_TAG]})
+
+
+def convert_cells(notebook: nbformat.NotebookNode, ctx: Context) -> None:
+    """Render every Markdown cell as plain Markdown (empty ones dropped); add the reference list."""
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            cell.source = convert_text(cell.source, ctx)
+    notebook.cells = [c for c in notebook.cells if c.cell_type != "markdown" or c.source.strip()]
+    if ctx.cited:
+        notebook.cells.append(nbformat.v4.new_markdown_cell(ctx.bibliography.reference_list(ctx.cited)))
+
+
+def chapter_notebook(book: Book, chapter: Path, glue: dict[str, str], edition: str = "reader") -> nbformat.NotebookNode:
+    """One chapter as a notebook of one edition: plain Markdown, code without outputs, a Colab set-up cell."""
+    ctx = Context(glue, book.bibliography, book.index, chapter.parent, edition)
+    notebook = jupytext.reads(chapter.read_text(encoding="utf-8"), fmt="md:myst")
+    try:
+        convert_cells(notebook, ctx)
+    except ValueError as exc:
+        raise ValueError(f"{chapter.name}: {exc}") from None
+    notebook.cells.insert(0, _setup_cell(book.url))
     notebook.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-                         "language_info": {"name": "python"}, "colab": {"provenance": []}}
+                         "language_info": {"name": "python"}, "colab": {"provenance": []},
+                         METADATA_KEY: {"edition": edition, "glue": {k: glue[k] for k in sorted(ctx.glued)}}}
     for index, cell in enumerate(notebook.cells):
         cell["id"] = f"cell-{index}"
     return notebook
@@ -88,26 +171,62 @@ def notebook_text(notebook: nbformat.NotebookNode) -> str:
     return nbformat.writes(notebook) + "\n"
 
 
-def export_notebooks(book_dir: str | os.PathLike, config_file: str | os.PathLike) -> list[Path]:
-    """Write book/<chapter>.ipynb for every chapter; return the paths written."""
-    url = repository_url(config_file)
+def chapter_glue(chapter: Path, build_dir: Path | None) -> dict[str, str]:
+    """The values to show: those committed in either edition's notebook, overridden by a build's."""
+    values = committed_glue(notebook_path(chapter, "student")) | committed_glue(notebook_path(chapter, "reader"))
+    return values | (build_glue(build_dir, chapter.stem) if build_dir else {})
+
+
+def export_notebooks(book_dir: str | os.PathLike, config_file: str | os.PathLike,
+                     build_dir: str | os.PathLike | None = None) -> list[Path]:
+    """Write both editions' notebooks of every chapter; return the paths written."""
+    book = load_book(book_dir, config_file)
     written = []
     for chapter in chapter_files(book_dir):
-        target = chapter.with_suffix(".ipynb")
-        atomic_write_text(target, notebook_text(chapter_notebook(chapter.read_text(encoding="utf-8"), url)))
+        glue = chapter_glue(chapter, Path(build_dir) if build_dir else None)
+        for edition in EDITIONS:
+            target = notebook_path(chapter, edition)
+            atomic_write_text(target, notebook_text(chapter_notebook(book, chapter, glue, edition)))
+            written.append(target)
+    return written
+
+
+def render_downloads(book_dir: str | os.PathLike, config_file: str | os.PathLike,
+                     build_dir: str | os.PathLike) -> list[Path]:
+    """Rewrite the built site's download notebooks (html/_sources/<chapter>.ipynb, the executed chapters
+    with their outputs) in plain Markdown, reader edition; return the paths rewritten."""
+    book, build_dir = load_book(book_dir, config_file), Path(build_dir)
+    written = []
+    for chapter in chapter_files(book_dir):
+        target = build_dir / "html" / "_sources" / f"{chapter.stem}.ipynb"
+        executed = build_dir / "jupyter_execute" / f"{chapter.stem}.ipynb"
+        if not (target.is_file() and executed.is_file()):
+            continue
+        notebook = nbformat.reads(executed.read_text(encoding="utf-8"), as_version=4)
+        ctx = Context(build_glue(build_dir, chapter.stem), book.bibliography, book.index, chapter.parent)
+        convert_cells(notebook, ctx)
+        atomic_write_text(target, notebook_text(notebook))
         written.append(target)
     return written
 
 
-def main() -> int:
-    """`make notebooks`: regenerate the Colab notebooks of the repository's book."""
+def main(argv: list[str] | None = None) -> int:
+    """`make notebooks`: regenerate the notebooks of the repository's book (values from _build when built);
+    with --downloads, rewrite the built site's download notebooks instead (`make book` does)."""
+    args = sys.argv[1:] if argv is None else argv
+    root, build = REPOSITORY_ROOT, REPOSITORY_ROOT / "_build"
     try:
-        paths = export_notebooks(REPOSITORY_ROOT / "book", REPOSITORY_ROOT / "_config.yml")
+        if args == ["--downloads"]:
+            paths = render_downloads(root / "book", root / "_config.yml", build)
+        elif not args:
+            paths = export_notebooks(root / "book", root / "_config.yml", build)
+        else:
+            raise ValueError(f"unknown arguments {' '.join(args)}: use none, or --downloads")
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     for path in paths:
-        print(f"wrote {path.relative_to(REPOSITORY_ROOT)}")
+        print(f"wrote {path.relative_to(root)}")
     return 0
 
 

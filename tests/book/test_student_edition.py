@@ -1,0 +1,85 @@
+"""The student edition (`make book-student`, which runs these): no solution text anywhere in the built
+site — pages, search index, sources, notebooks. Skipped until that build exists; the configuration
+tests always run."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+
+from cnnbook.book.editions import (STUDENT_BOOK_PATH, book_solutions, main, normalize, read_config,
+                                   student_config)
+
+ROOT = Path(__file__).resolve().parents[2]
+STUDENT = ROOT / "_build" / "student" / "_build" / "html"
+READER = ROOT / "_build" / "html"
+TEXT_SUFFIXES = {".html", ".js", ".txt", ".md", ".ipynb", ".json", ".inv", ".css", ".py", ""}
+built = pytest.mark.skipif(not (STUDENT / "index.html").is_file(),
+                           reason="student edition not built: run `make book-student` (it runs these checks)")
+
+
+def _site_text(folder: Path) -> dict[Path, str]:
+    """Every text file of a built site, tags stripped and entities decoded, normalized."""
+    texts = {}
+    for path in folder.rglob("*"):
+        if path.is_file() and path.suffix in TEXT_SUFFIXES and "_static" not in path.relative_to(folder).parts[:1]:
+            raw = path.read_text(encoding="utf-8", errors="replace")
+            texts[path] = normalize(html.unescape(re.sub(r"<[^>]+>", "", raw)))
+    return texts
+
+
+@built
+def test_no_solution_text_in_the_student_site() -> None:
+    site = _site_text(STUDENT)
+    leaks = [f"{label}: {phrase!r} in {path.relative_to(STUDENT)}"
+             for label, phrases in book_solutions(ROOT / "book").items() for phrase in phrases
+             for path, text in site.items() if phrase in text]
+    assert not leaks, leaks[:10]
+
+
+@built
+def test_the_probes_find_the_solutions_in_the_reader_site() -> None:
+    if not (READER / "index.html").is_file():
+        pytest.skip("reader edition not built")
+    pages = " ".join(text for path, text in _site_text(READER).items() if path.suffix == ".html")
+    missing = [label for label, phrases in book_solutions(ROOT / "book").items()
+               if not phrases or not any(p in pages for p in phrases)]
+    assert not missing, f"solutions the probes cannot find even in the reader edition: {missing}"
+
+
+@built
+def test_no_sources_no_download_notebooks_and_exercises_still_there() -> None:
+    assert not (STUDENT / "_sources").exists()
+    assert not list(STUDENT.rglob("*.ipynb"))
+    page = (STUDENT / "convolution.html").read_text(encoding="utf-8")
+    assert "Exercise" in page and "Solution" not in re.sub(r"<[^>]+>", "", page)
+    assert "download-source-button" not in page and "_sources/" not in page
+    assert f"/{STUDENT_BOOK_PATH}/convolution.ipynb" in page  # the Colab button opens the student notebook
+
+
+def test_student_config_is_derived_from_the_readers(tmp_path: Path) -> None:
+    config = read_config(ROOT / "_config.yml")
+    student = student_config(config, ROOT, tmp_path / "cache")
+    assert student["sphinx"]["config"]["hide_solutions"] is True
+    assert student["sphinx"]["config"]["html_copy_source"] is False
+    assert student["html"]["use_download_button"] is False
+    assert student["execute"]["cache"] == str((tmp_path / "cache").resolve())
+    assert student["repository"]["path_to_book"] == STUDENT_BOOK_PATH
+    assert all(Path(p).is_absolute() for p in student["sphinx"]["local_extensions"].values())
+    unchanged = {k for k in config if student[k] == config[k]}
+    assert unchanged >= {"bibtex_bibfiles", "parse", "launch_buttons", "exclude_patterns"}
+    assert config.get("sphinx", {}).get("config", {}).get("hide_solutions") is not True  # reader edition untouched
+
+
+def test_config_without_sphinx_exercise_is_refused() -> None:
+    with pytest.raises(ValueError, match="sphinx_exercise is not in"):
+        student_config({"sphinx": {"extra_extensions": []}}, ROOT, ROOT / "cache")
+
+
+def test_editions_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 1 and "usage" in capsys.readouterr().err
+    assert main([str(tmp_path / "student.yml")]) == 0
+    assert "hide_solutions: true" in (tmp_path / "student.yml").read_text()
