@@ -120,3 +120,16 @@ def test_bad_arguments_raise(images):
         gradient_norms_by_depth("relu", images, depth=2, labels=np.full(len(images), 10))
     with pytest.raises(ValueError, match="depth"):
         gradient_norms_by_depth("relu", images, depth=0)
+
+
+def test_batchnorm_stack_puts_batchnorm_before_each_activation_and_keeps_gradients_alive():
+    from cnnbook.lessons.activations import build_deep_stack, gradient_norms_by_depth
+
+    model = build_deep_stack((4, 4, 3), "sigmoid", depth=3, width=8, seed=0, batchnorm=True)
+    kinds = [type(layer).__name__ for layer in model.layers[2:-1]]
+    assert kinds == ["Dense", "BatchNormalization", "Activation"] * 3
+    x = np.random.default_rng(0).integers(0, 256, size=(64, 8, 8, 3), dtype=np.uint8)
+    plain = gradient_norms_by_depth("sigmoid", x, depth=12, width=32)
+    normed = gradient_norms_by_depth("sigmoid", x, depth=12, width=32, batchnorm=True)
+    assert plain[1] / plain[-1] < 1e-3  # vanishes without BatchNorm
+    assert normed[1] / normed[-1] > 100 * plain[1] / plain[-1]  # far less with it

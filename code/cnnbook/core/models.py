@@ -12,9 +12,9 @@ have to repeat the preprocessing. The variants differ only where they must:
 * ``baseline``  - nothing else;
 * ``dropout``   - Dropout(p=0.5) on the flattened features and after the hidden dense layer, i.e.
   on the inputs of both fully connected layers, where 48% of the parameters sit and co-adaptation
-  is strongest (Srivastava et al., 2014). A first trial with p=0.5 after every pooling block as well
-  underfit (train accuracy below validation, 72% validation after 17 epochs): the convolutions are
-  few, spatially correlated and already regularized by weight sharing;
+  is strongest (Srivastava et al., 2014). Dropout after every pooling block as well underfit
+  (cnnbook.core.recipe.TRIED_FIRST): the convolutions are few, spatially correlated and already
+  regularized by weight sharing;
 * ``batchnorm`` - BatchNormalization between every conv / hidden dense layer and its ReLU
   (those layers then drop their bias, which BatchNorm's beta makes redundant).
 """
@@ -35,14 +35,15 @@ INPUT_SHAPE = (32, 32, 3)
 
 def _conv_unit(x, filters: int, batchnorm: bool, name: str):
     """Conv 3x3 'same' -> [BatchNorm] -> ReLU."""
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=not batchnorm, name=f"{name}_conv")(x)
+    x = layers.Conv2D(filters, 3, padding="same", use_bias=not batchnorm,
+                      name=f"{name}_conv")(x)
     if batchnorm:
         x = layers.BatchNormalization(name=f"{name}_bn")(x)
     return layers.Activation("relu", name=f"{name}_relu")(x)
 
 
 def build_model(name: str, seed: int | None = None) -> keras.Model:
-    """Build (untrained) one of the book's models by name: baseline, dropout or batchnorm."""
+    """Build (untrained) one of the book's models: baseline, dropout or batchnorm."""
     check_model_name(name)
     if seed is not None:
         keras.utils.set_random_seed(seed)
@@ -63,5 +64,6 @@ def build_model(name: str, seed: int | None = None) -> keras.Model:
     if dropout:
         x = layers.Dropout(DROPOUT_RATE, name="dense_dropout")(x)
     logits = layers.Dense(NUM_CLASSES, name=LOGITS_LAYER)(x)
-    probs = layers.Activation("softmax", dtype="float32", name=PROBABILITIES_LAYER)(logits)
+    probs = layers.Activation("softmax", dtype="float32",
+                              name=PROBABILITIES_LAYER)(logits)
     return keras.Model(inputs, probs, name=name)

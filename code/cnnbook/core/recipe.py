@@ -6,19 +6,15 @@ Adam(1e-3), batch 128, learning rate x0.5 after 3 epochs without a new best vali
 best weights restored, at most 60 epochs, mixed bfloat16 compute on the CPU. No data
 augmentation: it is a regularizer too, and the book compares Dropout and BatchNorm alone.
 
-What was tried first: the same with the learning rate x0.3 after 2 stale epochs and patience 6,
-with Dropout after every pooling block as well. The Dropout model then underfit (72% validation
-accuracy after 17 epochs, learning rate already cut twice) and the run was stopped; the gentler
-schedule and Dropout on the fully connected inputs only (cnnbook.core.models) replaced it. Early
-stopping watches validation accuracy rather than loss: with BatchNorm the validation loss rises
-within a few epochs while the accuracy still improves (an earlier orientation trial that stopped
-on the loss with patience 4 reported 71.2% test accuracy for BatchNorm; not rerun here).
-That choice makes the kept models more over-confident (chapter "Calibration").
+What was tried first is recorded in TRIED_FIRST (shown in chapter "Regularization"). Early
+stopping watches validation accuracy rather than loss; that choice makes the kept models more
+over-confident (chapter "Calibration").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from cnnbook.core.names import DEFAULT_SEED
 
@@ -50,3 +46,25 @@ class TrainConfig:
             raise ValueError(f"lr_factor must be in (0, 1), got {self.lr_factor!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be a whole number >= 0, got {self.seed!r}")
+
+
+class Trial(NamedTuple):
+    """A recipe tried before the final one: what was run, what happened, what replaced it."""
+
+    setting: str
+    outcome: str
+    decision: str
+
+
+# The trials that shaped the recipe (run once during development, logged here, not rerun).
+TRIED_FIRST: tuple[Trial, ...] = (
+    Trial("Dropout p=0.5 after every pooling block as well as on the dense inputs; learning rate "
+          "x0.3 after 2 stale epochs, early-stopping patience 6",
+          "the Dropout model underfit: 72% validation accuracy after 17 epochs, training accuracy "
+          "below validation, the learning rate already cut twice; the run was stopped",
+          "Dropout only on the inputs of the two dense layers, and the gentler schedule above"),
+    Trial("BatchNorm model with early stopping on the validation loss, patience 4",
+          "the validation loss rose within a few epochs while the accuracy still improved; the "
+          "run stopped early at 71.2% test accuracy (an orientation trial, not rerun)",
+          "early stopping on validation accuracy, patience 8"),
+)

@@ -65,21 +65,26 @@ def _new_state(name: str, config: TrainConfig, splits: Splits) -> dict[str, Any]
             "history": []}
 
 
-def _schedule_after_epoch(state: dict[str, Any], row: dict[str, float], config: TrainConfig) -> bool:
-    """Record one epoch; apply early stopping (val accuracy) and LR halving (val loss). True: a new best."""
+def _schedule_after_epoch(state: dict[str, Any], row: dict[str, float],
+                          config: TrainConfig) -> bool:
+    """Record an epoch: early stopping on val accuracy, LR decay on val loss.
+
+    Returns True when the epoch is a new best (its weights are kept)."""
     state["history"].append(row)
     state["epochs_done"] = row["epoch"]
     improved = row["val_accuracy"] > state["best_val_accuracy"]
     if improved:
-        state.update(best_val_accuracy=row["val_accuracy"], best_epoch=row["epoch"], es_wait=0)
+        state.update(best_val_accuracy=row["val_accuracy"], best_epoch=row["epoch"],
+                     es_wait=0)
     else:
         state["es_wait"] += 1
     if row["val_loss"] < state["best_val_loss"]:
         state.update(best_val_loss=row["val_loss"], lr_wait=0)
     else:
         state["lr_wait"] += 1
-        if state["lr_wait"] >= config.lr_patience and state["learning_rate"] > config.min_lr:
-            state["learning_rate"] = max(state["learning_rate"] * config.lr_factor, config.min_lr)
+        lr = state["learning_rate"]
+        if state["lr_wait"] >= config.lr_patience and lr > config.min_lr:
+            state["learning_rate"] = max(lr * config.lr_factor, config.min_lr)
             state["lr_wait"] = 0
     return improved
 

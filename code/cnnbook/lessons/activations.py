@@ -91,9 +91,13 @@ def _labels_for(n: int, labels: np.ndarray | None, seed: int) -> np.ndarray:
 
 
 def build_deep_stack(
-    input_shape: tuple[int, ...], activation: str, depth: int, width: int, seed: int
+    input_shape: tuple[int, ...], activation: str, depth: int, width: int, seed: int,
+    batchnorm: bool = False,
 ) -> keras.Model:
-    """Flatten -> depth x Dense(width, activation), Glorot-uniform seeded -> Dense(10) softmax."""
+    """Flatten -> depth x Dense(width) [-> BatchNorm] -> activation (Glorot, seeded) -> softmax.
+
+    With ``batchnorm`` (chapter "Regularization": BatchNorm and gradient flow) every hidden Dense
+    is followed by BatchNormalization before its activation, as in the book's BatchNorm model."""
     from cnnbook.core.backend import keras
 
     _check_activation(activation)
@@ -103,10 +107,13 @@ def build_deep_stack(
     x = keras.layers.Flatten()(inputs)
     for i in range(depth):
         init = keras.initializers.GlorotUniform(seed=seed * 1000 + i)
-        x = keras.layers.Dense(width, activation=activation, kernel_initializer=init, name=f"hidden{i + 1}")(x)
+        x = keras.layers.Dense(width, kernel_initializer=init, name=f"hidden{i + 1}")(x)
+        if batchnorm:
+            x = keras.layers.BatchNormalization(name=f"hidden{i + 1}_bn")(x)
+        x = keras.layers.Activation(activation, name=f"hidden{i + 1}_{activation}")(x)
     head_init = keras.initializers.GlorotUniform(seed=seed * 1000 + depth)
     outputs = keras.layers.Dense(NUM_CLASSES, activation="softmax", kernel_initializer=head_init, name="head")(x)
-    return keras.Model(inputs, outputs, name=f"deep_{activation}")
+    return keras.Model(inputs, outputs, name=f"deep_{activation}{'_bn' if batchnorm else ''}")
 
 
 def gradient_norms_by_depth(
@@ -116,13 +123,14 @@ def gradient_norms_by_depth(
     width: int = 64,
     seed: int = 0,
     labels: np.ndarray | None = None,
+    batchnorm: bool = False,
 ) -> np.ndarray:
     """L2 norm of d(loss)/d(kernel) for each hidden layer, first layer first; shape (depth,)."""
     from cnnbook.core.backend import keras, tf
 
     x = _as_inputs(images)
     y = _labels_for(len(x), labels, seed)
-    model = build_deep_stack(x.shape[1:], activation, depth, width, seed)
+    model = build_deep_stack(x.shape[1:], activation, depth, width, seed, batchnorm)
     kernels = [model.get_layer(f"hidden{i + 1}").kernel for i in range(depth)]
     loss_fn = keras.losses.SparseCategoricalCrossentropy()
     with tf.GradientTape() as tape:

@@ -39,15 +39,17 @@ class ReliabilityBins:
         return np.abs(self.accuracy - self.confidence)
 
 
-def reliability_bins(probs: np.ndarray, labels: np.ndarray, n_bins: int = N_BINS) -> ReliabilityBins:
-    """Equal-width bins (lo, hi] on the max confidence, with count, mean confidence, accuracy."""
+def reliability_bins(probs: np.ndarray, labels: np.ndarray,
+                     n_bins: int = N_BINS) -> ReliabilityBins:
+    """Equal-width bins (lo, hi] on the top confidence: count, confidence, accuracy."""
     probs, labels = check_scores(probs, labels)
     if n_bins < 1:
         raise ValueError("n_bins must be >= 1")
     confidence = probs.max(axis=1)
     correct = (probs.argmax(axis=1) == labels).astype(np.float64)
     edges = np.linspace(0.0, 1.0, n_bins + 1)
-    index = np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, n_bins - 1)
+    index = np.searchsorted(edges, confidence, side="left") - 1  # bins are (lo, hi]
+    index = np.clip(index, 0, n_bins - 1)  # a confidence of 0 joins the first bin
     counts = np.bincount(index, minlength=n_bins)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_conf = np.bincount(index, weights=confidence, minlength=n_bins) / counts
@@ -55,7 +57,8 @@ def reliability_bins(probs: np.ndarray, labels: np.ndarray, n_bins: int = N_BINS
     return ReliabilityBins(edges, counts, mean_conf, accuracy_)
 
 
-def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, n_bins: int = N_BINS) -> float:
+def expected_calibration_error(probs: np.ndarray, labels: np.ndarray,
+                               n_bins: int = N_BINS) -> float:
     """ECE: the sample-weighted mean of |accuracy - confidence| over the bins."""
     bins = reliability_bins(probs, labels, n_bins)
     filled = bins.counts > 0
@@ -110,10 +113,10 @@ def _nll_at_log_t(logits: np.ndarray, labels: np.ndarray, log_t: float) -> float
 
 def fit_temperature(logits: np.ndarray, labels: np.ndarray,
                     bounds: tuple[float, float] = T_BOUNDS, tol: float = 1e-7) -> float:
-    """Temperature T > 0 minimizing the NLL of softmax(logits / T) (golden section on log T).
+    """Temperature T > 0 minimizing the NLL of softmax(logits / T), by golden section.
 
-    NLL is convex in 1/T, hence unimodal in log T, so the golden-section search on
-    [log lo, log hi] converges to the minimum (or to a bound when the optimum lies outside).
+    NLL is convex in 1/T, hence unimodal in log T, so a golden-section search on
+    [log lo, log hi] converges to the minimum (or to a bound if it lies outside).
     """
     logits, labels = check_scores(logits, labels)
     if not np.all(np.isfinite(logits)):
@@ -133,9 +136,9 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray,
             a, c, fc = c, d, fd
             d = a + ratio * (b - a)
             fd = _nll_at_log_t(logits, labels, d)
-    candidates = [(a, _nll_at_log_t(logits, labels, a)), (b, _nll_at_log_t(logits, labels, b)),
-                  ((a + b) / 2, _nll_at_log_t(logits, labels, (a + b) / 2))]
-    return float(math.exp(min(candidates, key=lambda pair: pair[1])[0]))
+    candidates = [a, b, (a + b) / 2]
+    best = min(candidates, key=lambda log_t: _nll_at_log_t(logits, labels, log_t))
+    return float(math.exp(best))
 
 
 def apply_temperature(logits: np.ndarray, temperature: float) -> np.ndarray:

@@ -64,16 +64,23 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: str = "va
     return (size - kernel) // stride + 1
 
 
-def conv_output_length(size: int, kernel: int, stride: int = 1, pad: int = 0, dilation: int = 1) -> int:
-    """General output length along one axis: floor((n + 2p - d(k-1) - 1) / s) + 1."""
-    for label, value, low in (("size", size, 1), ("kernel", kernel, 1), ("stride", stride, 1),
-                              ("pad", pad, 0), ("dilation", dilation, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{label} must be an int >= {low}, got {value!r}")
+def conv_output_length(size: int, kernel: int, stride: int = 1, pad: int = 0,
+                       dilation: int = 1) -> int:
+    """Output length along one axis: floor((n + 2p - d(k-1) - 1) / s) + 1."""
+    _check_lengths(size=(size, 1), kernel=(kernel, 1), stride=(stride, 1), pad=(pad, 0),
+                   dilation=(dilation, 1))
     span = dilation * (kernel - 1) + 1  # the input window a dilated kernel covers
     if span > size + 2 * pad:
-        raise ValueError(f"the kernel spans {span} inputs but the padded input has only {size + 2 * pad}")
+        raise ValueError(f"the kernel spans {span} inputs; the padded input has "
+                         f"{size + 2 * pad}")
     return (size + 2 * pad - span) // stride + 1
+
+
+def _check_lengths(**values: tuple[int, int]) -> None:
+    """Raise a one-line ValueError unless each value (value, lowest allowed) is a large enough int."""
+    for label, (value, low) in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ValueError(f"{label} must be an int >= {low}, got {value!r}")
 
 
 def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
@@ -116,10 +123,9 @@ def _prepare(x, w, bias, stride: int, padding: str):
     return xp, w.astype(dtype, copy=False), dtype, out_h, out_w
 
 
-def conv2d_loop(
-    x: np.ndarray, w: np.ndarray, stride: int = 1, padding: str = "valid", bias: np.ndarray | None = None
-) -> np.ndarray:
-    """Cross-correlate an NHWC batch with filters, one output number at a time (for reading)."""
+def conv2d_loop(x: np.ndarray, w: np.ndarray, stride: int = 1, padding: str = "valid",
+                bias: np.ndarray | None = None) -> np.ndarray:
+    """Cross-correlate an NHWC batch with filters, one output number at a time."""
     xp, w, dtype, out_h, out_w = _prepare(x, w, bias, stride, padding)
     kh, kw, _, c_out = w.shape
     out = np.zeros((xp.shape[0], out_h, out_w, c_out), dtype=dtype)
@@ -135,15 +141,16 @@ def conv2d_loop(
     return out
 
 
-def conv2d(
-    x: np.ndarray, w: np.ndarray, stride: int = 1, padding: str = "valid", bias: np.ndarray | None = None
-) -> np.ndarray:
-    """Vectorized cross-correlation: all sliding windows as a view, then one tensordot."""
+def conv2d(x: np.ndarray, w: np.ndarray, stride: int = 1, padding: str = "valid",
+           bias: np.ndarray | None = None) -> np.ndarray:
+    """Vectorized cross-correlation: all windows as a view, then one tensordot."""
     xp, w, dtype, out_h, out_w = _prepare(x, w, bias, stride, padding)
     kh, kw = w.shape[:2]
-    windows = sliding_window_view(xp, (kh, kw), axis=(1, 2))  # (N, H', W', C_in, kh, kw)
+    # every kh x kw window, without copying: (N, H', W', C_in, kh, kw)
+    windows = sliding_window_view(xp, (kh, kw), axis=(1, 2))
     windows = windows[:, : out_h * stride : stride, : out_w * stride : stride]
-    out = np.tensordot(windows, w, axes=([4, 5, 3], [0, 1, 2]))  # (N, out_h, out_w, C_out)
+    # sum over kh, kw and C_in: (N, out_h, out_w, C_out)
+    out = np.tensordot(windows, w, axes=([4, 5, 3], [0, 1, 2]))
     if bias is not None:
         out = out + np.asarray(bias, dtype=dtype)
     return out.astype(dtype, copy=False)
@@ -184,20 +191,24 @@ def conv2d_tensorflow(x: np.ndarray, w: np.ndarray, stride: int = 1, padding: st
 
 
 def learn_kernel(x: np.ndarray, y: np.ndarray, shape: tuple[int, int], steps: int = 200,
-                 learning_rate: float = 0.05, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Fit a 2-D kernel to (input, output) image pairs by gradient descent; (kernel, loss per step).
+                 learning_rate: float = 0.05,
+                 seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Fit a 2-D kernel to image pairs by gradient descent: (kernel, loss per step).
 
-    x is (N, H, W), y is (N, H - kh + 1, W - kw + 1) ('valid'); the loss is the mean squared error.
+    x is (N, H, W), y is (N, H - kh + 1, W - kw + 1) ('valid'); the loss is the mean
+    squared error.
     """
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     windows = sliding_window_view(x, shape, axis=(1, 2))  # (N, H', W', kh, kw)
     if windows.shape[:3] != y.shape:
-        raise ValueError(f"y must have shape {windows.shape[:3]} for a {shape} kernel; got {y.shape}")
+        raise ValueError(f"y must have shape {windows.shape[:3]} for a {shape} kernel; "
+                         f"got {y.shape}")
     kernel = np.random.default_rng(seed).normal(scale=0.1, size=shape)
     losses = []
     for _ in range(steps):
-        error = np.einsum("nijuv,uv->nij", windows, kernel) - y  # prediction minus target
+        error = np.einsum("nijuv,uv->nij", windows, kernel) - y  # prediction - target
         losses.append(np.mean(error**2))
-        gradient = 2 * np.einsum("nijuv,nij->uv", windows, error) / error.size  # d(loss)/d(kernel)
+        # d(loss)/d(kernel[u, v]): mean of 2 * error * the pixel that weight touched
+        gradient = 2 * np.einsum("nijuv,nij->uv", windows, error) / error.size
         kernel -= learning_rate * gradient
     return kernel, np.array(losses)

@@ -35,11 +35,13 @@ def dropout(
     """Inverted dropout: x * mask / (1 - rate) in training, x unchanged at inference."""
     _check_rate(rate)
     x = np.asarray(x)
-    if not training or rate == 0:
-        out, mask = x.astype(np.result_type(x.dtype, np.float32), copy=True), np.ones(x.shape, dtype=bool)
+    if not training or rate == 0:  # inference: the identity
+        mask = np.ones(x.shape, dtype=bool)
+        out = x.astype(np.result_type(x.dtype, np.float32), copy=True)
     else:
-        mask = dropout_mask(x.shape, rate, np.random.default_rng() if rng is None else rng)
-        out = x * mask / (1.0 - rate)
+        rng = np.random.default_rng() if rng is None else rng
+        mask = dropout_mask(x.shape, rate, rng)  # kept with probability 1 - rate
+        out = x * mask / (1.0 - rate)  # inverted: the kept entries are scaled up
     return (out, mask) if return_mask else out
 
 

@@ -42,7 +42,7 @@ def batch_moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def batchnorm_train(
     x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float = EPSILON
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Training-mode BatchNorm: (y, batch_mean, batch_var) with the batch's own statistics."""
+    """Training-mode BatchNorm with the batch's statistics: (y, mean, var)."""
     x = np.asarray(x, dtype=np.float64)
     _check_params(x, gamma, beta)
     mean, var = batch_moments(x)
@@ -56,11 +56,12 @@ def update_moving_stats(
     batch_var: np.ndarray,
     momentum: float = MOMENTUM,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Keras's moving averages: moving * momentum + batch * (1 - momentum), for mean and var."""
+    """Keras's moving averages: moving * momentum + batch * (1 - momentum), mean and var."""
     if not 0.0 <= momentum <= 1.0:
         raise ValueError(f"momentum must be in [0, 1], got {momentum}")
-    new_mean = np.asarray(moving_mean) * momentum + np.asarray(batch_mean) * (1.0 - momentum)
-    new_var = np.asarray(moving_var) * momentum + np.asarray(batch_var) * (1.0 - momentum)
+    keep, learn = momentum, 1.0 - momentum
+    new_mean = np.asarray(moving_mean) * keep + np.asarray(batch_mean) * learn
+    new_var = np.asarray(moving_var) * keep + np.asarray(batch_var) * learn
     return new_mean, new_var
 
 
