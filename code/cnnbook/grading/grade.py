@@ -55,10 +55,10 @@ class Limits:
 
 
 def failure_line(message: str) -> str:
-    """One line out of a doctest failure: the exception line if there is one, else the last line."""
+    """One line out of a doctest failure: the first exception line if there is one, else the last line."""
     lines = [line.strip() for line in message.splitlines() if line.strip()]
     errors = [m.group(1) for m in map(_ERROR_LINE.match, lines) if m]
-    line = errors[-1] if errors else (lines[-1] if lines else "test failed")
+    line = errors[0] if errors else (lines[-1] if lines else "test failed")
     return line if len(line) <= 200 else line[:199] + "…"
 
 
