@@ -61,6 +61,28 @@ def _wait_until_rendered(driver) -> None:
         "document.readyState === 'complete' ? wait() : window.addEventListener('load', wait);")
 
 
+# Wide content on a phone must scroll inside its own box (a table, an equation, a code block);
+# content that sticks out of the viewport without a scrollable box is clipped or drags the page.
+CLIPPED_JS = """
+const vw = document.documentElement.clientWidth, out = [];
+const wide = 'main table, main mjx-container[display="true"], main pre, main img';
+for (const el of document.querySelectorAll(wide)) {
+  const r = el.getBoundingClientRect();
+  if (r.width === 0 || (el.scrollWidth <= el.clientWidth + 1 && r.right <= vw + 1)) continue;
+  let ok = false;
+  for (let a = el; a && a.tagName !== 'MAIN'; a = a.parentElement) {
+    const o = getComputedStyle(a).overflowX;
+    if ((o === 'auto' || o === 'scroll') && a.getBoundingClientRect().right <= vw + 1) { ok = true; break; }
+  }
+  if (!ok) out.push(el.tagName.toLowerCase() + ' wider than the screen and not scrollable: '
+                    + (el.innerText || el.getAttribute('alt') || '').slice(0, 60).replace(/\\s+/g, ' '));
+}
+if (document.documentElement.scrollWidth > vw + 1)
+  out.push('the page scrolls sideways (' + document.documentElement.scrollWidth + ' px wide)');
+return out;
+"""
+
+
 def _console_errors(driver, name: str) -> list[str]:
     """The console errors logged since the last call, one line each."""
     return [f"{name}: console error: {entry['message'][:160]}" for entry in driver.get_log("browser")
@@ -99,6 +121,7 @@ def _page_problems(driver, url: str, name: str) -> list[str]:
                            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": True})
     driver.get(url)
     _wait_until_rendered(driver)
+    problems += [f"{name} (390 px): {p}" for p in driver.execute_script(CLIPPED_JS)]
     driver.save_screenshot(str(SHOTS / f"{name}-390px.png"))
     driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     return list(dict.fromkeys(problems + _console_errors(driver, f"{name} (390 px)")))
