@@ -65,7 +65,8 @@ def test_student_config_is_derived_from_the_readers(tmp_path: Path) -> None:
     student = student_config(config, ROOT, tmp_path / "cache")
     assert student["sphinx"]["config"]["hide_solutions"] is True
     assert student["sphinx"]["config"]["html_copy_source"] is False
-    assert student["html"]["use_download_button"] is False
+    assert student["sphinx"]["config"]["html_theme_options"]["use_download_button"] is False
+    assert student["sphinx"]["recursive_update"] is True
     assert student["execute"]["cache"] == str((tmp_path / "cache").resolve())
     assert student["repository"]["path_to_book"] == STUDENT_BOOK_PATH
     assert all(Path(p).is_absolute() for p in student["sphinx"]["local_extensions"].values())

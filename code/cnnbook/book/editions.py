@@ -47,12 +47,13 @@ def student_config(config: dict[str, Any], root: Path, cache: Path) -> dict[str,
     student = copy.deepcopy(config)
     student["title"] = f"{config.get('title', 'Book')} (student edition)"
     _section(student, "repository")["path_to_book"] = STUDENT_BOOK_PATH
-    _section(student, "html")["use_download_button"] = False
     _section(student, "execute")["cache"] = str(cache.resolve())
     sphinx = _section(student, "sphinx")
     _absolute_local_extensions(sphinx, root)
+    sphinx["recursive_update"] = True  # html_theme_options below is merged into Jupyter Book's, not replacing them
     options = _section(sphinx, "config")
     options.update({"hide_solutions": True, "html_copy_source": False, "html_show_sourcelink": False})
+    options.setdefault("html_theme_options", {})["use_download_button"] = False  # JB1 does not pass html: on
     if "sphinx_exercise" not in (sphinx.get("extra_extensions") or []):
         raise ValueError("_config.yml: sphinx_exercise is not in sphinx: extra_extensions")
     return student
@@ -111,14 +112,12 @@ def _without_solutions(text: str) -> str:
 
 
 def book_solutions(book_dir: Path) -> dict[str, list[str]]:
-    """Every solution of every chapter (exercise label -> its phrases that appear nowhere else in the chapter)."""
-    found: dict[str, list[str]] = {}
-    for chapter in sorted(book_dir.glob("*.md")):
-        text = chapter.read_text(encoding="utf-8")
-        elsewhere = normalize(_plain_words(_without_solutions(text))) + normalize(_without_solutions(text))
-        for label, body in solution_texts(text).items():
-            found[label] = [p for p in solution_phrases(body) if p not in elsewhere]
-    return found
+    """Every solution of the book (exercise label -> its phrases that appear nowhere else in the book)."""
+    texts = [chapter.read_text(encoding="utf-8") for chapter in sorted(book_dir.glob("*.md"))]
+    rest = [_without_solutions(text) for text in texts]
+    elsewhere = normalize(" ".join(_plain_words(t) for t in rest)) + normalize(" ".join(rest))
+    return {label: [p for p in solution_phrases(body) if p not in elsewhere]
+            for text in texts for label, body in solution_texts(text).items()}
 
 
 def main(argv: list[str] | None = None) -> int:
