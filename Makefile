@@ -8,11 +8,12 @@ MODEL ?= all
 .PHONY: test train book book-student notebooks info evaluate bench source-hash check-site
 
 # Everything the book's outputs depend on besides its own pages (the package, the trained models, the
-# pinned environment, the book's configuration, the CIFAR-10 files it reads): when it changes, the
-# execution cache and the HTML are stale, so `make book` starts from a clean _build. Temporary files
-# of interrupted writes (.name.XXXX.tmp...) and lock files are not content and are left out.
+# pinned environment, the book's configuration and stylesheet, the benchmark results and the CIFAR-10
+# files it reads): when it changes, the execution cache and the HTML are stale, so `make book` starts
+# from a clean _build. Temporary files of interrupted writes (.name.XXXX.tmp...) and lock files are
+# not content and are left out.
 DATA_DIR := $(or $(CIFAR10_DIR),$(HOME)/.keras/datasets/cifar-10-batches-py)
-SOURCE_HASH_CMD = { find code best_models book/_ext -type f ! -path '*/__pycache__/*' ! -path '*.egg-info/*' \
+SOURCE_HASH_CMD = { find code best_models book/_ext book/_static/cnnbook.css benchmarks/results -type f ! -path '*/__pycache__/*' ! -path '*.egg-info/*' \
 	! -name '.*.tmp*' ! -name '*.lock'; echo requirements.txt; echo _config.yml; \
 	find "$(DATA_DIR)" -maxdepth 1 -type f 2>/dev/null; } | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-64
 

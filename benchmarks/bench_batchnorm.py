@@ -3,9 +3,11 @@
 Run:  .venv/bin/python benchmarks/bench_batchnorm.py [--steps 30] [--repeats 5] [--out FILE]
 
 Times steady-state training steps (mixed bfloat16, as training does; synthetic data, see
-bench_training.py) of the baseline, the BatchNorm model, and the BatchNorm model with one
-BatchNormalization layer at a time replaced by an identity. The cost of layer k is the time per
-image of the full BatchNorm model minus that of the model without layer k. Variants are timed in
+bench_training.py) of the baseline, the BatchNorm model with Keras' own BatchNormalization layer,
+the same model with cnnbook.core.layers.FusedBatchNormalization (TensorFlow's fused kernel; what
+build_model now uses), and the Keras-layer model with one BatchNorm layer at a time replaced by an
+identity. The cost of layer k is the time per image of the Keras-layer model minus that of the
+model without layer k. Variants are timed in
 turn within each repeat, so that a slow phase of the shared machine hits them all; medians are
 reported. The results go to benchmarks/results/batchnorm_cost.json (written atomically), which
 the book reads.
@@ -25,6 +27,7 @@ from bench_training import StepClock
 
 from cnnbook.core.backend import keras, tf
 from cnnbook.core.files import atomic_write_text
+from cnnbook.core.layers import FusedBatchNormalization
 from cnnbook.core.models import build_model
 from cnnbook.core.train import compile_model, epoch_order, make_dataset
 
@@ -37,6 +40,15 @@ def without_layer(model: keras.Model, name: str) -> keras.Model:
         if layer.name == name:
             return keras.layers.Lambda(lambda t: t, name=name)  # accepts the mask argument
         return layer.__class__.from_config(layer.get_config())
+    return keras.models.clone_model(model, clone_function=clone)
+
+
+def with_keras_batchnorm(model: keras.Model) -> keras.Model:
+    """A copy of the model with Keras' own BatchNormalization instead of the fused layer."""
+    def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
+        kind = (keras.layers.BatchNormalization if isinstance(layer, FusedBatchNormalization)
+                else layer.__class__)
+        return kind.from_config(layer.get_config())
     return keras.models.clone_model(model, clone_function=clone)
 
 
@@ -55,12 +67,14 @@ def measure(steps: int, warmup: int, repeats: int, batch_size: int) -> dict:
     x = rng.integers(0, 256, size=(n, 32, 32, 3), dtype=np.uint8)
     y = rng.integers(0, 10, size=n)
     dataset = make_dataset(x, y, batch_size, epoch_order(n, seed=0, epoch=0))
-    full = build_model("batchnorm", seed=0)
+    fused = build_model("batchnorm", seed=0)
+    full = with_keras_batchnorm(fused)
     bn_layers = [layer.name for layer in full.layers
                  if isinstance(layer, keras.layers.BatchNormalization)]
     sizes = {layer.name: int(np.prod(layer.output.shape[1:])) for layer in full.layers
              if layer.name in bn_layers}
-    variants = {"baseline": build_model("baseline", seed=0), "batchnorm": full}
+    variants = {"baseline": build_model("baseline", seed=0), "batchnorm": full,
+                "batchnorm, fused": fused}
     variants |= {f"without {name}": without_layer(full, name) for name in bn_layers}
     for model in variants.values():
         compile_model(model, 1e-3)
@@ -98,7 +112,8 @@ def main() -> None:
         print(f"{name:28} {1 / seconds:9.0f}")
     extra = per_image["batchnorm"] - per_image["baseline"]
     print(f"\nBatchNorm model: {per_image['batchnorm'] / per_image['baseline']:.2f}x the baseline's"
-          f" time per image")
+          f" time per image with Keras' layer, {per_image['batchnorm, fused'] / per_image['baseline']:.2f}x"
+          f" with the fused one")
     for name, cost in result["layer_cost"].items():
         print(f"  {name:12} {result['activations_per_image'][name]:7,} values/image"
               f"  {cost / extra:6.1%} of the extra time")

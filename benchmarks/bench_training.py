@@ -5,7 +5,9 @@ Run:  .venv/bin/python benchmarks/bench_training.py [--steps 40] [--repeats 3] [
 Each repeat runs model.fit for `--steps` optimizer steps on an in-memory tf.data pipeline (the one
 training uses) and times the steady state: from the end of step `--warmup` to the end of the last
 step, read by a callback (tracing, pipeline start-up and fit's own set-up are excluded). The median
-over `--repeats` is reported with the bfloat16/float32 ratio. Random pixels and labels: the cost of a step does not
+over `--repeats` is reported with the bfloat16/float32 ratio, each model's achieved bf16 FLOP/s
+(training_flops_per_image x images/s) as a fraction of the machine's bf16 matmul peak, and its
+images/s relative to the baseline. Random pixels and labels: the cost of a step does not
 depend on the values. Close other CPU-heavy programs first: the machine has 2 cores.
 """
 
@@ -56,6 +58,37 @@ def images_per_second(name: str, policy: str, steps: int, warmup: int, repeats: 
     return rates
 
 
+def matmul_peak(dtype: str = "bfloat16", n: int = 2048, repeats: int = 5) -> float:
+    """FLOP/s of a large square matrix product in `dtype`: the machine's practical peak."""
+    import tensorflow as tf  # through the backend above: already imported, quietly
+
+    a = tf.random.normal((n, n), dtype="float32")
+    a = tf.cast(a, dtype)
+    product = tf.function(lambda x: tf.linalg.matmul(x, x))
+    product(a).numpy()  # trace and warm up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        product(a).numpy()
+        times.append(time.perf_counter() - start)
+    return 2 * n**3 / statistics.median(times)
+
+
+def training_flops_per_image(name: str) -> float:
+    """Multiply-adds of one forward pass (convolutions and dense layers) x 2 FLOPs x 3 (forward,
+    and the two products of the backward pass): the arithmetic of one training image."""
+    model = build_model(name, seed=0)
+    macs = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            _, h, w, c_out = layer.output.shape
+            kh, kw, c_in, _ = layer.kernel.shape
+            macs += h * w * kh * kw * c_in * c_out
+        elif isinstance(layer, keras.layers.Dense):
+            macs += layer.kernel.shape[0] * layer.kernel.shape[1]
+    return 3 * 2 * macs
+
+
 def main() -> None:
     """Measure and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -69,12 +102,22 @@ def main() -> None:
         parser.error("--steps must exceed --warmup + 1")
     print(f"training images/second (steady state), median of {args.repeats} runs of {args.steps} steps "
           f"(first {args.warmup} not timed), batch {args.batch_size}")
-    print(f"{'model':>10} {'float32':>10} {'bf16 mixed':>11} {'ratio':>7}")
+    peaks = {n: matmul_peak("bfloat16", n) for n in (1024, 2048, 4096)}
+    size, peak = max(peaks.items(), key=lambda item: item[1])
+    print(f"bf16 matmul peak: {peak / 1e12:.2f} TFLOP/s (the best of square products of size "
+          f"{', '.join(map(str, peaks))}: {size}; median of 5 each)")
+    print(f"{'model':>10} {'float32':>10} {'bf16 mixed':>11} {'ratio':>7} {'bf16 TFLOP/s':>13} "
+          f"{'of peak':>8} {'vs baseline':>12}")
+    rates = {}
     for name in args.models:
         f32, bf16 = (statistics.median(images_per_second(name, policy, args.steps, args.warmup, args.repeats,
                                                          args.batch_size))
                      for policy in ("float32", "mixed_bfloat16"))
-        print(f"{name:>10} {f32:10.0f} {bf16:11.0f} {bf16 / f32:6.2f}x")
+        rates[name] = bf16
+        achieved = bf16 * training_flops_per_image(name)
+        relative = f"{bf16 / rates['baseline']:.2f}x" if "baseline" in rates else "-"
+        print(f"{name:>10} {f32:10.0f} {bf16:11.0f} {bf16 / f32:6.2f}x {achieved / 1e12:13.3f} "
+              f"{achieved / peak:8.0%} {relative:>12}")
 
 
 if __name__ == "__main__":

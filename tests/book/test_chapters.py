@@ -48,3 +48,25 @@ def test_chapter_has_prerequisites_and_takeaways(chapter: str) -> None:
     if chapter == "intro":
         return
     assert ":::{admonition} Before you start" in text and ":::{admonition} Key takeaways" in text
+
+
+PLUMBING = re.compile(r"\b(glue_values|glue_figure|markdown_table|glue)\(")  # as test_html.py
+HIDDEN = {"remove-cell", "remove-input"}
+
+
+def _visible_cells(chapter: Path) -> list[str]:
+    """The sources of the code cells whose input the page shows."""
+    import jupytext
+
+    notebook = jupytext.read(chapter, fmt="md:myst")
+    return [cell.source for cell in notebook.cells if cell.cell_type == "code"
+            and not HIDDEN & set(cell.metadata.get("tags", []))]
+
+
+@pytest.mark.parametrize("chapter", sorted(BOOK.glob("*.md")), ids=lambda p: p.stem)
+def test_visible_cells_teach_and_fit_the_column(chapter: Path) -> None:
+    cells = _visible_cells(chapter)
+    assert not [c for c in cells if PLUMBING.search(c)], f"{chapter.stem}: visible bookkeeping"
+    fenced = re.findall(r"```python\n(.*?)```", chapter.read_text(encoding="utf-8"), re.S)
+    long = [line for c in cells + fenced for line in c.splitlines() if len(line) > MAX_LINE]
+    assert not long, f"{chapter.stem}: visible lines over {MAX_LINE} characters: {long}"

@@ -62,3 +62,29 @@ def test_format_report() -> None:
               "brier": 0.3512}
     assert format_report(report) == {"accuracy": "77.1%", "mean_confidence": "88.4%", "ece": "11.32%",
                                      "mce": "22.8%", "nll": "0.872", "brier": "0.351"}
+
+
+def test_logits_are_computed_once_and_shared_through_the_cache(monkeypatch, tmp_path) -> None:
+    from cnnbook.book import pages
+    from cnnbook.core.backend import keras
+
+    splits = pages.Splits.__new__(pages.Splits)  # only x_test and fingerprint are read
+    object.__setattr__(splits, "x_test", np.zeros((4, 32, 32, 3), np.uint8))
+    object.__setattr__(splits, "x_val", np.zeros((2, 32, 32, 3), np.uint8))
+    object.__setattr__(splits, "fingerprint", "f" * 64)
+    inputs = keras.Input((32, 32, 3))
+    model = keras.Model(inputs, keras.layers.Dense(10, name="logits")(keras.layers.Flatten()(inputs)))
+    calls = []
+    monkeypatch.setattr(pages, "CACHE_DIR", tmp_path)
+    monkeypatch.setattr(pages, "book_data", lambda: splits)
+    monkeypatch.setattr(pages, "trained_model", lambda name: calls.append(name) or model)
+    monkeypatch.setattr(pages.store, "read_manifest",
+                        lambda folder: {"m": {"files": {"m.keras": "a" * 64}}})
+    pages.logits.cache_clear()
+    first = pages.logits("m", "test")
+    pages.logits.cache_clear()  # a new kernel (the next chapter) reads the file instead
+    second = pages.logits("m", "test")
+    pages.logits.cache_clear()
+    np.testing.assert_array_equal(first, second)
+    assert calls == ["m"] and first.shape == (4, 10)
+    assert [p.name for p in tmp_path.iterdir()] == [f"m-test-{'a' * 16}-{'f' * 16}.npy"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import io
+from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
@@ -14,6 +15,7 @@ from cnnbook.book.figures import COLUMN_PX, MIN_TEXT_PX, SAVE_DPI, displayed_tex
 from cnnbook.core import store
 from cnnbook.core.backend import keras
 from cnnbook.core.data import Splits, load_splits
+from cnnbook.core.files import REPOSITORY_ROOT, atomic_path
 from cnnbook.core.metrics import model_logits, softmax
 from cnnbook.core.names import MODEL_NAMES
 from cnnbook.core.store import history_column
@@ -53,11 +55,33 @@ def histories() -> dict[str, dict[str, Any]]:
     return {name: store.read_history(name) for name in MODEL_NAMES}
 
 
+CACHE_DIR = REPOSITORY_ROOT / "_build" / ".cnnbook-cache"  # cleared with _build by `make book`
+
+
+def _cache_file(name: str, split: str) -> Path:
+    """Where a run's logits on a split are kept: keyed by the model file's and the data's hashes."""
+    entry = store.read_manifest(store.models_dir())[name]
+    model_hash = entry["files"][f"{name}.keras"][:16]
+    return CACHE_DIR / f"{name}-{split}-{model_hash}-{book_data().fingerprint[:16]}.npy"
+
+
 @functools.lru_cache(maxsize=None)
 def logits(name: str, split: str) -> np.ndarray:
-    """Pre-softmax outputs of a trained model on the 'val' or 'test' split, computed once per kernel."""
+    """Pre-softmax outputs of a trained run on the 'val' or 'test' split: computed once per build
+    (the chapters share them through a cache keyed by the model's and the data's checksums)."""
     images = {"val": book_data().x_val, "test": book_data().x_test}[split]
-    return model_logits(trained_model(name), images)
+    cached = _cache_file(name, split)
+    if cached.is_file():
+        return np.load(cached)
+    values = model_logits(trained_model(name), images)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(cached) as tmp:
+            with open(tmp, "wb") as handle:
+                np.save(handle, values)
+    except OSError:  # a read-only checkout still builds, only slower
+        pass
+    return values
 
 
 @functools.lru_cache(maxsize=None)

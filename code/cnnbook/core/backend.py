@@ -38,4 +38,8 @@ _import_tensorflow_quietly()
 import keras  # noqa: E402  (after the quiet import above)
 import tensorflow as tf  # noqa: E402
 
+# TensorFlow's Python-side warnings (e.g. "triggered tf.function retracing" when a page probes
+# several models in a row) are advice for performance tuning, not results: errors still show.
+tf.get_logger().setLevel("ERROR")
+
 __all__ = ["keras", "tf"]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from cnnbook.core.backend import keras
 from cnnbook.core.data import NUM_CLASSES
+from cnnbook.core.layers import FusedBatchNormalization
 from cnnbook.core.names import LOGITS_LAYER, PROBABILITIES_LAYER, check_model_name
 
 layers = keras.layers
@@ -38,7 +39,7 @@ def _conv_unit(x, filters: int, batchnorm: bool, name: str):
     x = layers.Conv2D(filters, 3, padding="same", use_bias=not batchnorm,
                       name=f"{name}_conv")(x)
     if batchnorm:
-        x = layers.BatchNormalization(name=f"{name}_bn")(x)
+        x = FusedBatchNormalization(name=f"{name}_bn")(x)  # TF's fused kernel
     return layers.Activation("relu", name=f"{name}_relu")(x)
 
 

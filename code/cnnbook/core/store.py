@@ -173,6 +173,7 @@ def _verified(folder: Path, name: str, path: Path) -> Path:
 def load_trained(name: str, folder: str | os.PathLike | None = None) -> keras.Model:
     """A trained model, after checking its sha256 against the manifest (Keras safe mode on)."""
     from cnnbook.core.backend import keras
+    import cnnbook.core.layers  # noqa: F401  (registers FusedBatchNormalization for loading)
 
     model_of(name)
     folder = models_dir(folder)
