@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 from matplotlib.figure import Figure
 
 from cnnbook.book import convolution_figures as plots
-from cnnbook.book.figures import MIN_TEXT_PX, SAVE_DPI, displayed_text_px
+from cnnbook.book.pages import check_legible, figure_png
 from cnnbook.lessons.activations import sigmoid_grad
 from cnnbook.lessons.receptive_field import Field
 
@@ -16,12 +14,9 @@ RNG = np.random.default_rng(0)
 
 
 def _render(fig) -> Figure:
-    """Draw to PNG at the book's resolution and check the smallest text is legible in the column."""
+    """Check the type, render as the book does and check the text is legible in the column."""
     assert isinstance(fig, Figure)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=SAVE_DPI, bbox_inches="tight")
-    width = int.from_bytes(buffer.getvalue()[16:20], "big")
-    assert displayed_text_px(fig, width) >= MIN_TEXT_PX
+    check_legible("test figure", fig, figure_png(fig))  # raises when text < MIN_TEXT_PX
     return fig
 
 

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import io
-
 from matplotlib.patches import FancyBboxPatch, Rectangle
 
 from cnnbook.book import diagrams
-from cnnbook.book.figures import MIN_TEXT_PX, SAVE_DPI, displayed_text_px
+from cnnbook.book.pages import check_legible, figure_png
 
 
 def _legible(fig) -> list[str]:
-    """Check the smallest text at the column's scale; return every text shown."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=SAVE_DPI, bbox_inches="tight")
-    assert displayed_text_px(fig, int.from_bytes(buffer.getvalue()[16:20], "big")) >= MIN_TEXT_PX
+    """Render as the book does, check the text is legible in the column; return every text."""
+    check_legible("test diagram", fig, figure_png(fig))
     return [t.get_text() for t in fig.axes[0].texts]
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
@@ -11,7 +9,7 @@ import pytest
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
-from cnnbook.book.figures import MIN_TEXT_PX, SAVE_DPI, displayed_text_px
+from cnnbook.book.pages import check_legible, figure_png
 
 from cnnbook.book import figures as plots
 from cnnbook.core.metrics import softmax
@@ -33,13 +31,9 @@ def _no_show(monkeypatch):
 
 
 def _render(fig) -> Figure:
-    """Check the type, draw the figure to PNG in memory (catches errors raised at draw time) and
-    check that its smallest text is legible once the PNG is shown in the book's column."""
+    """Check the type, render as the book does and check the text is legible in the column."""
     assert isinstance(fig, Figure)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=SAVE_DPI, bbox_inches="tight")
-    width = int.from_bytes(buffer.getvalue()[16:20], "big")
-    assert displayed_text_px(fig, width) >= MIN_TEXT_PX, f"text {displayed_text_px(fig, width):.1f} px"
+    check_legible("test figure", fig, figure_png(fig))  # raises when text < MIN_TEXT_PX
     return fig
 
 

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 
 from cnnbook.book import visualization_figures as plots
-from cnnbook.book.figures import MIN_TEXT_PX, SAVE_DPI, displayed_text_px
+from cnnbook.book.pages import check_legible, figure_png
 from cnnbook.lessons.intervals import Interval
 
 RNG = np.random.default_rng(0)
 
 
 def _legible(fig) -> None:
-    """The smallest text is >= MIN_TEXT_PX once the PNG is shown in the column."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=SAVE_DPI, bbox_inches="tight")
-    assert displayed_text_px(fig, int.from_bytes(buffer.getvalue()[16:20], "big")) >= MIN_TEXT_PX
+    """Render as the book does and check the text is legible in the column."""
+    check_legible("test figure", fig, figure_png(fig))
 
 
 def test_activation_maps_by_model_one_row_per_model():
