@@ -59,10 +59,10 @@ assert conv_output_size(32, 3, p=1) == 32 and conv_output_size(32, 3) == 30
 # %%
 # HIDDEN
 import numpy as np
-from cnnbook.grading.checks import compare, output_size_by_counting, raises
+from cnnbook.grading.checks import compare, reference_output_size, raises
 _cases = [((n, k), dict(p=p, s=s, d=d)) for n in (1, 5, 8, 32) for k in (1, 2, 3, 5) for p in (0, 1, 2)
           for s in (1, 2, 3) for d in (1, 2, 3) if d * (k - 1) + 1 <= n + 2 * p]
-compare(conv_output_size, output_size_by_counting, _cases)
+compare(conv_output_size, reference_output_size, _cases)
 
 # %%
 # HIDDEN
@@ -131,25 +131,25 @@ assert np.allclose(conv2d_loop(_x, np.ones((2, 2, 1, 1)))[0, :, :, 0], [[10, 14,
 # %%
 # HIDDEN
 import numpy as np
-from cnnbook.grading.checks import compare, output_size_by_counting, reference_in
+from cnnbook.grading.checks import compare, reference_output_size, reference_in
 from cnnbook.lessons import convolution as _ref
 _rng = np.random.default_rng(2)
 _cases = [((_rng.normal(size=(2, 7, 6, 3)), _rng.normal(size=(3, 3, 3, 4))), dict(stride=1, padding="valid")),
           ((_rng.normal(size=(1, 5, 5, 2)), _rng.normal(size=(5, 5, 2, 1))), dict(stride=1, padding="valid")),
           ((_rng.normal(size=(1, 9, 8, 2)), _rng.normal(size=(2, 3, 2, 2))), dict(stride=3, padding="valid"))]
-with reference_in(conv2d_loop, conv_output_size=output_size_by_counting):
+with reference_in(conv2d_loop, conv_output_size=reference_output_size):
     compare(conv2d_loop, _ref.conv2d_loop, _cases)
 
 # %%
 # HIDDEN
 import numpy as np
-from cnnbook.grading.checks import compare, output_size_by_counting, reference_in
+from cnnbook.grading.checks import compare, reference_output_size, reference_in
 from cnnbook.lessons import convolution as _ref
 _rng = np.random.default_rng(5)
 _cases = [((_rng.normal(size=(2, 6, 6, 3)), _rng.normal(size=(3, 3, 3, 2))), dict(stride=1, padding="same")),
           ((_rng.normal(size=(1, 8, 7, 2)), _rng.normal(size=(3, 2, 2, 3))), dict(stride=2, padding="same")),
           ((_rng.normal(size=(1, 5, 5, 1)), _rng.normal(size=(4, 4, 1, 1))), dict(stride=3, padding="same"))]
-with reference_in(conv2d_loop, conv_output_size=output_size_by_counting):
+with reference_in(conv2d_loop, conv_output_size=reference_output_size):
     compare(conv2d_loop, _ref.conv2d_loop, _cases)
 
 # %% [raw]
@@ -198,14 +198,14 @@ assert np.shape(conv2d(_x, np.ones((3, 3, 1, 2)), stride=2, padding="same")) == 
 # %%
 # HIDDEN
 import numpy as np
-from cnnbook.grading.checks import compare, output_size_by_counting, reference_in
+from cnnbook.grading.checks import compare, reference_output_size, reference_in
 from cnnbook.lessons import convolution as _ref
 _rng = np.random.default_rng(3)
 _cases = [((_rng.normal(size=(n, h, w, c)), _rng.normal(size=(kh, kw, c, o))), dict(stride=s, padding=pad))
           for n, h, w, c, kh, kw, o, s, pad in [(2, 7, 7, 3, 3, 3, 4, 1, "valid"), (1, 8, 7, 2, 3, 2, 3, 2, "same"),
                                                 (1, 9, 9, 1, 2, 2, 2, 3, "same"), (3, 6, 5, 2, 1, 1, 2, 2, "valid"),
                                                 (1, 5, 5, 2, 5, 5, 1, 1, "valid"), (2, 4, 4, 3, 3, 3, 2, 4, "same")]]
-with reference_in(conv2d, conv_output_size=output_size_by_counting, conv2d_loop=_ref.conv2d_loop):
+with reference_in(conv2d, conv_output_size=reference_output_size, conv2d_loop=_ref.conv2d_loop):
     compare(conv2d, _ref.conv2d, _cases)
 
 # %%

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import platform
 import statistics
 from pathlib import Path
@@ -104,7 +105,7 @@ def main() -> None:
     result["setup"] = {"steps": args.steps, "warmup": args.warmup, "repeats": args.repeats,
                        "batch_size": args.batch_size, "policy": "mixed_bfloat16",
                        "tensorflow": tf.__version__, "machine": platform.machine(),
-                       "cpus": len(__import__("os").sched_getaffinity(0)),
+                       "cpus": len(os.sched_getaffinity(0)),
                        "measured_at": datetime.datetime.now(datetime.timezone.utc).isoformat()}
     per_image = result["seconds_per_image"]
     print(f"{'variant':28} {'images/s':>9}")

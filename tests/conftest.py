@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,8 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# tools/*.py are scripts, not a package: the tests import them by name (tools/page_report.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 
 from cnnbook.core.data import CLASS_NAMES, Splits, fingerprint  # noqa: E402
 

@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "book"
-MAX_LINE = 88  # characters visible in the column without scrolling
+from page_report import MAX_LINE, PLUMBING  # the rules the built pages are checked with
 INCLUDE = re.compile(r"```\{literalinclude\} (?P<path>\S+)\n(?P<options>(?::[^\n]*\n)*)")
 
 
@@ -50,7 +50,6 @@ def test_chapter_has_prerequisites_and_takeaways(chapter: str) -> None:
     assert ":::{admonition} Before you start" in text and ":::{admonition} Key takeaways" in text
 
 
-PLUMBING = re.compile(r"\b(glue_values|glue_figure|markdown_table|glue)\(")  # as test_html.py
 HIDDEN = {"remove-cell", "remove-input"}
 
 

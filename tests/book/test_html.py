@@ -12,6 +12,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+import page_report  # tools/page_report.py (tests/conftest.py puts tools/ on the path)
+
 HTML = Path(__file__).resolve().parents[2] / "_build" / "html"
 # chapter -> minimum number of numbered figures it must show
 CHAPTERS = {"intro": 0, "architectures": 2, "convolution": 4, "regularization": 3, "calibration": 2,
@@ -99,34 +101,27 @@ def test_chapter_notebooks_downloadable() -> None:
 
 # --- What a reader sees: the visible code teaches, fits the column, and the images are light. ---
 
-MAX_LINE = 88  # characters: a visible code line longer than this scrolls sideways in the column
-PLUMBING = re.compile(r"\b(glue_values|glue_figure|markdown_table|glue)\(")  # bookkeeping calls
 MAX_PAGE_IMAGES_KIB = 800
 
 
-def _visible_code(chapter: str) -> tuple[list[str], list[str]]:
-    """The visible code cells' sources and the visible included code blocks of a built chapter."""
+def _soup(chapter: str):
+    """A built chapter, parsed."""
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup((HTML / f"{chapter}.html").read_text(encoding="utf-8"), "html.parser")
-    cells = [pre.get_text() for pre in soup.select("div.cell div.cell_input pre")]
-    blocks = [pre.get_text() for pre in soup.select("div.highlight-python pre")
-              if not pre.find_parent("div", class_="cell")]
-    return cells, blocks
+    return BeautifulSoup((HTML / f"{chapter}.html").read_text(encoding="utf-8"), "html.parser")
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_visible_code_teaches_and_fits_the_column(chapter: str) -> None:
-    cells, blocks = _visible_code(chapter)
-    plumbing = [c for c in cells if PLUMBING.search(c)]
+    cells, blocks = page_report.visible_code(_soup(chapter))
+    plumbing = [c for c in cells if page_report.PLUMBING.search(c)]
     assert not plumbing, f"{chapter}: visible cells doing bookkeeping (hide them): {plumbing}"
-    long = [line for code in cells + blocks for line in code.splitlines() if len(line) > MAX_LINE]
-    assert not long, f"{chapter}: visible code lines over {MAX_LINE} characters: {long}"
+    limit = page_report.MAX_LINE
+    long = [line for code in cells + blocks for line in code.splitlines() if len(line) > limit]
+    assert not long, f"{chapter}: visible code lines over {limit} characters: {long}"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_page_images_stay_light(chapter: str) -> None:
-    page = (HTML / f"{chapter}.html").read_text(encoding="utf-8")
-    sources = set(re.findall(r'<img[^>]+src="([^"#?]+)"', page))
-    total = sum((HTML / unquote(src)).stat().st_size for src in sources if (HTML / unquote(src)).is_file())
+    total = page_report.image_bytes(HTML / f"{chapter}.html", _soup(chapter))
     assert total <= MAX_PAGE_IMAGES_KIB * 1024, f"{chapter}: {total / 1024:.0f} KiB of images"

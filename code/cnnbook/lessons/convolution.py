@@ -59,9 +59,7 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: str = "va
         raise ValueError(f"size and kernel must be positive, got size={size}, kernel={kernel}")
     if padding == "same":
         return math.ceil(size / stride)
-    if kernel > size:
-        raise ValueError(f"'valid' padding needs kernel <= size, got kernel={kernel} > size={size}")
-    return (size - kernel) // stride + 1
+    return conv_output_length(size, kernel, stride)  # 'valid': no padding
 
 
 def conv_output_length(size: int, kernel: int, stride: int = 1, pad: int = 0,
