@@ -15,6 +15,7 @@ from cnnbook.book.figures import COLUMN_PX, MIN_TEXT_PX, SAVE_DPI, displayed_tex
 from cnnbook.core import store
 from cnnbook.core.backend import keras
 from cnnbook.core.data import Splits, load_splits
+from cnnbook.core.fast_run import evaluate_with_tta
 from cnnbook.core.files import REPOSITORY_ROOT, atomic_path
 from cnnbook.core.metrics import model_logits, softmax
 from cnnbook.core.names import MODEL_NAMES
@@ -58,22 +59,24 @@ def histories() -> dict[str, dict[str, Any]]:
 CACHE_DIR = REPOSITORY_ROOT / "_build" / ".cnnbook-cache"  # cleared with _build by `make book`
 
 
-def _cache_file(name: str, split: str) -> Path:
+def _cache_file(name: str, split: str, tta: int = 0) -> Path:
     """Where a run's logits on a split are kept: keyed by the model file's and the data's hashes."""
     entry = store.read_manifest(store.models_dir())[name]
     model_hash = entry["files"][f"{name}.keras"][:16]
-    return CACHE_DIR / f"{name}-{split}-{model_hash}-{book_data().fingerprint[:16]}.npy"
+    return CACHE_DIR / f"{name}-{split}-tta{tta}-{model_hash}-{book_data().fingerprint[:16]}.npy"
 
 
 @functools.lru_cache(maxsize=None)
-def logits(name: str, split: str) -> np.ndarray:
-    """Pre-softmax outputs of a trained run on the 'val' or 'test' split: computed once per build
-    (the chapters share them through a cache keyed by the model's and the data's checksums)."""
+def logits(name: str, split: str, tta: int = 0) -> np.ndarray:
+    """Pre-softmax outputs of a trained run on the 'val' or 'test' split, with test-time
+    augmentation of level ``tta`` (cnnbook.core.augment): computed once per build (the chapters
+    share them through a cache keyed by the model's and the data's checksums)."""
     images = {"val": book_data().x_val, "test": book_data().x_test}[split]
-    cached = _cache_file(name, split)
+    cached = _cache_file(name, split, tta)
     if cached.is_file():
         return np.load(cached)
-    values = model_logits(trained_model(name), images)
+    values = (evaluate_with_tta(trained_model(name), images, tta) if tta
+              else model_logits(trained_model(name), images))
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(cached) as tmp:
@@ -109,9 +112,22 @@ def dense_head(name: str) -> DenseHead:
                      rate=model.get_layer("dense_dropout").rate)
 
 
-def probabilities(name: str, split: str) -> np.ndarray:
-    """Softmax probabilities of a trained model on the 'val' or 'test' split."""
-    return softmax(logits(name, split))
+def probabilities(name: str, split: str, tta: int = 0) -> np.ndarray:
+    """Softmax probabilities of a trained model on the 'val' or 'test' split (TTA level tta)."""
+    return softmax(logits(name, split, tta))
+
+
+ABLATION_RESULTS = REPOSITORY_ROOT / "benchmarks" / "results" / "ablation.json"
+
+
+def ablation() -> tuple[list[dict[str, Any]], dict[int, np.ndarray]]:
+    """The ablation's steps (benchmarks/ablation.py) and each step's validation probabilities."""
+    import json
+
+    steps = json.loads(ABLATION_RESULTS.read_text(encoding="utf-8"))["steps"]
+    with np.load(ABLATION_RESULTS.with_name("ablation_probabilities.npz")) as npz:
+        probs = {int(key[4:]): npz[key].astype(np.float64) for key in npz.files}
+    return steps, probs
 
 
 def epochs_to_reach(history: Mapping[str, Any], val_accuracy: float) -> int | None:

@@ -6,12 +6,13 @@ Only what a command needs is imported when it runs: `--help` and `info` never im
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 import sys
 from typing import Callable
 
 from cnnbook.core.data import NUM_CLASSES, VAL_SIZE
 from cnnbook.core.exceptions import CnnbookError
-from cnnbook.core.names import MODEL_NAMES, run_name
+from cnnbook.core.names import ALL_MODELS, FAST_MODELS, MODEL_NAMES, run_name
 from cnnbook.core.recipe import TrainConfig
 from cnnbook.core.store import models_dir, writable_folder
 
@@ -20,7 +21,7 @@ EVALUATE_TOLERANCE = 0.001  # 0.1 percentage points
 
 def _model_names(choice: str) -> list[str]:
     """Expand 'all' into the three model names."""
-    return list(MODEL_NAMES) if choice == "all" else [choice]
+    return list(MODEL_NAMES) if choice == "all" else [choice]  # "all": the compared three
 
 
 def _whole_number(minimum: int) -> Callable[[str], int]:
@@ -71,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help="train models and write best_models/",
                                 description="Train with the shared recipe; checkpoints every epoch.")
-    train.add_argument("--model", choices=[*MODEL_NAMES, "all"], required=True)
+    train.add_argument("--model", choices=[*ALL_MODELS, "all"], required=True,
+                       help="all = the three compared models; fast and fast_short use airbench's recipe")
     restart = train.add_mutually_exclusive_group()
     restart.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     restart.add_argument("--fresh", action="store_true", help="discard an unfinished run's checkpoint first")
@@ -88,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="print the manifest of the trained models as a table")
     _add_common(info)
     evaluate = commands.add_parser("evaluate", help="re-evaluate saved models on the test set")
-    evaluate.add_argument("--model", choices=[*MODEL_NAMES, "all"], default="all")
+    evaluate.add_argument("--model", choices=[*ALL_MODELS, "all"], default="all")
     _add_data_dir(evaluate)
     _add_common(evaluate)
     return parser
@@ -109,6 +111,15 @@ def run_train(args: argparse.Namespace) -> int:
     splits = load_splits(args.data_dir, val_size=args.val_size)
     for name in _model_names(args.model):
         log(f"[{name}] training on {len(splits.x_train)} images, validating on {len(splits.x_val)}")
+        if name in FAST_MODELS:
+            from cnnbook.core.fast_run import train_fast_model
+
+            entry = train_fast_model(name, splits, args.seed, out_dir,
+                                     Path(args.checkpoint_dir or DEFAULT_CHECKPOINT_DIR),
+                                     resume=args.resume, fresh=args.fresh, log=log)
+            log(f"[{run_name(name, args.seed)}] test accuracy {entry['test_accuracy']:.4f}, "
+                f"with TTA {entry['test_accuracy_tta']:.4f} ({entry['train_seconds'] / 60:.1f} min)")
+            continue
         entry = train_model(name, splits, config, out_dir=out_dir,
                             checkpoint_root=args.checkpoint_dir or DEFAULT_CHECKPOINT_DIR,
                             resume=args.resume, fresh=args.fresh, log=log,
@@ -135,9 +146,10 @@ def run_info(args: argparse.Namespace) -> int:
     manifest = read_manifest(folder)
     if not manifest:
         raise CnnbookError(f"{folder}: no trained models (manifest.json missing); run `make train`")
-    header = ["run", "seed", "params", "epochs", "best", "val acc", "test acc", "test loss", "minutes", "img/s"]
+    header = ["run", "seed", "params", "epochs", "best", "val acc", "test acc", "TTA acc", "test loss",
+              "minutes", "img/s"]
     rows = [[run, e.get("seed", "?"), f"{e['params']:,}", e["epochs_run"], e["best_epoch"],
-             f"{e['val_accuracy']:.4f}", f"{e['test_accuracy']:.4f}", f"{e['test_loss']:.4f}",
+             f"{e['val_accuracy']:.4f}", f"{e['test_accuracy']:.4f}", _tta(e), f"{e['test_loss']:.4f}",
              f"{e['train_seconds'] / 60:.1f}", f"{e['images_per_second']:.0f}"] for run, e in manifest.items()]
     print(format_table(rows, header))
     summary = []
@@ -151,6 +163,11 @@ def run_info(args: argparse.Namespace) -> int:
     print(f"\nTensorFlow {first.get('tensorflow_version', '?')}, Keras {first.get('keras_version', '?')}, "
           f"data fingerprint {first['data_fingerprint'][:16]}…")
     return 0
+
+
+def _tta(entry: dict) -> str:
+    """The test accuracy with test-time augmentation, or '-' for a model evaluated without it."""
+    return f"{entry['test_accuracy_tta']:.4f}" if "test_accuracy_tta" in entry else "-"
 
 
 def _mean_sd(values: list[float]) -> str:
@@ -171,20 +188,30 @@ def run_evaluate(args: argparse.Namespace) -> int:
     folder = models_dir(args.models_dir)
     manifest = read_manifest(folder)
     data = load_cifar10(args.data_dir)
-    chosen = [run for name in _model_names(args.model) for run in runs(folder, name)]
-    missing = [name for name in _model_names(args.model) if not runs(folder, name)]
+    names = list(ALL_MODELS) if args.model == "all" else [args.model]  # every stored model
+    chosen = [run for name in names for run in runs(folder, name)]
+    missing = [name for name in names if not runs(folder, name)]
     if missing and args.model != "all" or not chosen:
         raise CnnbookError(f"{folder}: no trained model {(missing or [args.model])[0]!r} in the manifest; "
                            "run `make train`")
     rows, all_match = [], True
     for run in chosen:
-        probs = predict_probabilities(load_trained(run, folder), data.x_test)
+        model, entry = load_trained(run, folder), manifest[run]
+        probs = predict_probabilities(model, data.x_test)
         measured, loss = accuracy(probs, data.y_test), negative_log_likelihood(probs, data.y_test)
-        expected = manifest[run]["test_accuracy"]
-        match = abs(measured - expected) <= EVALUATE_TOLERANCE
+        checks = [(entry["test_accuracy"], measured)]
+        if "test_accuracy_tta" in entry:  # the fast models: also with test-time augmentation
+            from cnnbook.core.fast_run import evaluate_with_tta
+
+            tta = evaluate_with_tta(model, data.x_test, entry["tta_level"])
+            checks.append((entry["test_accuracy_tta"], float((tta.argmax(1) == data.y_test).mean())))
+        match = all(abs(m - e) <= EVALUATE_TOLERANCE for e, m in checks)
         all_match &= match
-        rows.append([run, f"{expected:.4f}", f"{measured:.4f}", f"{loss:.4f}", "yes" if match else "NO"])
-    print(format_table(rows, ["run", "manifest acc", "measured acc", "loss", "matches"]))
+        tta_cells = [f"{checks[1][0]:.4f}", f"{checks[1][1]:.4f}"] if len(checks) > 1 else ["-", "-"]
+        rows.append([run, f"{checks[0][0]:.4f}", f"{measured:.4f}", *tta_cells, f"{loss:.4f}",
+                     "yes" if match else "NO"])
+    print(format_table(rows, ["run", "manifest acc", "measured acc", "manifest TTA", "measured TTA", "loss",
+                              "matches"]))
     if data_fingerprint(data) != manifest[chosen[0]]["data_fingerprint"]:
         print("note: this copy of CIFAR-10 differs from the one the models were trained on")
     return 0 if all_match else 1

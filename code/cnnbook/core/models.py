@@ -24,7 +24,7 @@ from __future__ import annotations
 from cnnbook.core.backend import keras
 from cnnbook.core.data import NUM_CLASSES
 from cnnbook.core.layers import FusedBatchNormalization
-from cnnbook.core.names import LOGITS_LAYER, PROBABILITIES_LAYER, check_model_name
+from cnnbook.core.names import LOGITS_LAYER, MODEL_NAMES, PROBABILITIES_LAYER, check_model_name
 
 layers = keras.layers
 
@@ -46,6 +46,8 @@ def _conv_unit(x, filters: int, batchnorm: bool, name: str):
 def build_model(name: str, seed: int | None = None) -> keras.Model:
     """Build (untrained) one of the book's models: baseline, dropout or batchnorm."""
     check_model_name(name)
+    if name not in MODEL_NAMES:
+        raise ValueError(f"{name!r} is built by cnnbook.core.fast.build_fast_model, not build_model")
     if seed is not None:
         keras.utils.set_random_seed(seed)
     batchnorm, dropout = name == "batchnorm", name == "dropout"

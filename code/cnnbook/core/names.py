@@ -5,7 +5,9 @@ trained with DEFAULT_SEED and stored under the model's own name ("dropout"); the
 measure how much a result depends on the seed, are stored as "dropout.seed43" and so on.
 """
 
-MODEL_NAMES: tuple[str, ...] = ("baseline", "dropout", "batchnorm")
+MODEL_NAMES: tuple[str, ...] = ("baseline", "dropout", "batchnorm")  # the controlled comparison
+FAST_MODELS: tuple[str, ...] = ("fast", "fast_short")  # airbench's recipe (chapter "Putting it all together")
+ALL_MODELS: tuple[str, ...] = MODEL_NAMES + FAST_MODELS
 LOGITS_LAYER = "logits"  # the pre-softmax scores (calibration, Grad-CAM)
 PROBABILITIES_LAYER = "probabilities"
 DEFAULT_SEED = 42
@@ -14,8 +16,8 @@ _SEED_MARK = ".seed"
 
 def check_model_name(name: str) -> None:
     """Raise a clear error for an unknown model name."""
-    if name not in MODEL_NAMES:
-        raise ValueError(f"unknown model {name!r}: choose one of {', '.join(MODEL_NAMES)}")
+    if name not in ALL_MODELS:
+        raise ValueError(f"unknown model {name!r}: choose one of {', '.join(ALL_MODELS)}")
 
 
 def run_name(model: str, seed: int) -> str:

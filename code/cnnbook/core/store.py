@@ -25,7 +25,7 @@ import numpy as np
 from cnnbook.core.exceptions import ModelFileError
 from cnnbook.core.files import (REPOSITORY_ROOT, atomic_path, atomic_write_json, exclusive_lock, fault_point,
                                 remove_stale_temporaries, sha256_file)
-from cnnbook.core.names import MODEL_NAMES, model_of
+from cnnbook.core.names import ALL_MODELS, model_of
 
 if TYPE_CHECKING:  # Keras is imported only to load or save a model: `cnnbook info` needs no TensorFlow
     import keras
@@ -131,7 +131,7 @@ def _update_manifest_locked(folder: str | os.PathLike, name: str, entry: dict[st
 def _run_order(run: str, entry: dict[str, Any]) -> tuple[int, int, int]:
     """Book order: by model, the primary run first, then by seed."""
     model = model_of(run)
-    return MODEL_NAMES.index(model), int(run != model), int(entry.get("seed", 0))
+    return ALL_MODELS.index(model), int(run != model), int(entry.get("seed", 0))
 
 
 def runs(folder: str | os.PathLike | None, model: str) -> list[str]:
