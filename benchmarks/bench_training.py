@@ -1,6 +1,7 @@
 """Training throughput (images/second) per model, float32 vs mixed bfloat16, on synthetic CIFAR-sized data.
 
 Run:  .venv/bin/python benchmarks/bench_training.py [--steps 40] [--repeats 3] [--batch-size 128]
+      [--models baseline batchnorm fast_short fast]
 
 Each repeat runs model.fit for `--steps` optimizer steps on an in-memory tf.data pipeline (the one
 training uses) and times the steady state: from the end of step `--warmup` to the end of the last
@@ -8,7 +9,8 @@ step, read by a callback (tracing, pipeline start-up and fit's own set-up are ex
 over `--repeats` is reported with the bfloat16/float32 ratio, each model's achieved bf16 FLOP/s
 (training_flops_per_image x images/s) as a fraction of the machine's bf16 matmul peak, and its
 images/s relative to the baseline. Random pixels and labels: the cost of a step does not
-depend on the values. Close other CPU-heavy programs first: the machine has 2 cores.
+depend on the values. The fast models are timed through their own training step (batch 1,024, so a quarter of the
+steps: the same number of images). Close other CPU-heavy programs first: the machine has 2 cores.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ import numpy as np
 
 from cnnbook.core.backend import keras  # TensorFlow, imported quietly
 
+from cnnbook.core.fast import build_fast_model
+from cnnbook.core.fast_train import FAST_RECIPES, Trainer
 from cnnbook.core.models import build_model
-from cnnbook.core.names import MODEL_NAMES
+from cnnbook.core.names import ALL_MODELS, FAST_MODELS
 from cnnbook.core.train import compile_model, epoch_order, make_dataset
 
 
@@ -58,6 +62,28 @@ def images_per_second(name: str, policy: str, steps: int, warmup: int, repeats: 
     return rates
 
 
+def fast_images_per_second(name: str, policy: str, steps: int, warmup: int,
+                           repeats: int) -> list[float]:
+    """The same for a fast model: its own training step (cnnbook.core.fast_train), batch 1024."""
+    keras.mixed_precision.set_global_policy(policy)
+    recipe = FAST_RECIPES[name]
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(recipe.batch_size, 32, 32, 3), dtype=np.uint8)
+    y = rng.integers(0, 10, size=recipe.batch_size)
+    trainer = Trainer(build_fast_model(name, seed=0), recipe, steps=steps)
+    factor = np.float32(0.5)
+    rates = []
+    for _ in range(repeats):
+        times = []
+        for _ in range(steps):
+            loss, _ = trainer.step_fn[False](x, y, factor)
+            float(loss)  # wait for the step
+            times.append(time.perf_counter())
+        rates.append((steps - 1 - warmup) * recipe.batch_size / (times[-1] - times[warmup]))
+    keras.mixed_precision.set_global_policy("float32")
+    return rates
+
+
 def matmul_peak(dtype: str = "bfloat16", n: int = 2048, repeats: int = 5) -> float:
     """FLOP/s of a large square matrix product in `dtype`: the machine's practical peak."""
     import tensorflow as tf  # through the backend above: already imported, quietly
@@ -77,7 +103,7 @@ def matmul_peak(dtype: str = "bfloat16", n: int = 2048, repeats: int = 5) -> flo
 def training_flops_per_image(name: str) -> float:
     """Multiply-adds of one forward pass (convolutions and dense layers) x 2 FLOPs x 3 (forward,
     and the two products of the backward pass): the arithmetic of one training image."""
-    model = build_model(name, seed=0)
+    model = build_fast_model(name, seed=0) if name in FAST_MODELS else build_model(name, seed=0)
     macs = 0
     for layer in model.layers:
         if isinstance(layer, keras.layers.Conv2D):
@@ -96,7 +122,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=10, help="steps excluded from the timing")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--models", nargs="+", default=list(MODEL_NAMES), choices=MODEL_NAMES)
+    parser.add_argument("--models", nargs="+", default=list(ALL_MODELS), choices=ALL_MODELS)
+    parser.add_argument("--bf16-only", action="store_true", help="skip the float32 runs")
     args = parser.parse_args()
     if args.steps <= args.warmup + 1:
         parser.error("--steps must exceed --warmup + 1")
@@ -110,9 +137,16 @@ def main() -> None:
           f"{'of peak':>8} {'vs baseline':>12}")
     rates = {}
     for name in args.models:
-        f32, bf16 = (statistics.median(images_per_second(name, policy, args.steps, args.warmup, args.repeats,
-                                                         args.batch_size))
-                     for policy in ("float32", "mixed_bfloat16"))
+        def median_rate(policy: str) -> float:
+            if name in FAST_MODELS:  # batch 1024: a quarter of the steps, as many images
+                return statistics.median(fast_images_per_second(
+                    name, policy, max(args.steps // 4, args.warmup // 4 + 3), args.warmup // 4,
+                    args.repeats))
+            return statistics.median(images_per_second(name, policy, args.steps, args.warmup,
+                                                       args.repeats, args.batch_size))
+
+        f32 = float("nan") if args.bf16_only else median_rate("float32")
+        bf16 = median_rate("mixed_bfloat16")
         rates[name] = bf16
         achieved = bf16 * training_flops_per_image(name)
         relative = f"{bf16 / rates['baseline']:.2f}x" if "baseline" in rates else "-"

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TENSORFLOW_FREE = ["cnnbook", "cnnbook.core.data", "cnnbook.core.metrics", "cnnbook.core.store",
                    "cnnbook.core.recipe", "cnnbook.core.cli", "cnnbook.lessons.convolution",
                    "cnnbook.lessons.activations", "cnnbook.lessons.normalization", "cnnbook.lessons.dropout",
-                   "cnnbook.lessons.calibration", "cnnbook.lessons.error_analysis"]
+                   "cnnbook.lessons.calibration", "cnnbook.lessons.error_analysis", "cnnbook.core.augment"]
 
 
 @pytest.mark.parametrize("module", TENSORFLOW_FREE)

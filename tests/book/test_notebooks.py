@@ -26,7 +26,7 @@ def _ids(case: tuple[Path, str]) -> str:
 
 
 def test_every_chapter_with_code_is_exported() -> None:
-    assert {p.stem for p in CHAPTERS} >= {"architectures", "convolution", "regularization", "calibration",
+    assert {p.stem for p in CHAPTERS} >= {"architectures", "convolution", "regularization", "fast", "calibration",
                                          "visualization"}
 
 

@@ -42,3 +42,33 @@ def test_train_info_evaluate_round_trip(cifar_folder: Path, tmp_path: Path,
     assert "yes" in out and "differs" not in out
     assert main(["evaluate", "--model", "dropout", *args]) == 1
     assert "no trained model 'dropout'" in capsys.readouterr().err
+
+
+def test_fast_model_train_info_evaluate_with_tta(cifar_folder: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture) -> None:
+    from cnnbook.core import fast_train
+
+    tiny = fast_train.FastRecipe("fast_short", epochs=1, batch_size=16, widths=(4, 8, 8),
+                                 mixed_precision=False)
+    monkeypatch.setitem(fast_train.FAST_RECIPES, "fast_short", tiny)
+    models = tmp_path / "models"
+    args = ["--data-dir", str(cifar_folder), "--models-dir", str(models)]
+    assert main(["train", "--model", "fast_short", "--val-size", "20",
+                 "--checkpoint-dir", str(tmp_path / "ckpt"), *args]) == 0
+    assert "with TTA" in capsys.readouterr().out
+    assert main(["info", "--models-dir", str(models)]) == 0
+    table = capsys.readouterr().out
+    assert "TTA acc" in table and "fast_short" in table
+    assert main(["evaluate", "--model", "fast_short", *args]) == 0
+    out = capsys.readouterr().out
+    assert "manifest TTA" in out and "yes" in out
+
+
+def test_fast_model_on_fewer_images_than_a_batch_is_a_one_line_error(
+        cifar_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    args = ["--data-dir", str(cifar_folder), "--models-dir", str(tmp_path / "models")]
+    assert main(["train", "--model", "fast_short", "--val-size", "20",
+                 "--checkpoint-dir", str(tmp_path / "ckpt"), *args]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "fewer than one batch" in err

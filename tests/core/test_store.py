@@ -85,3 +85,24 @@ def test_run_names() -> None:
     for bad in ("resnet", "dropout.seed042", "dropout.seed42", "dropout.seed"):
         with pytest.raises(ValueError):
             model_of(bad)
+
+
+def test_predictions_round_trip_checksum_and_absence(tmp_path: Path) -> None:
+    store.update_manifest(tmp_path, "fast", ENTRY)
+    assert store.read_predictions("fast", tmp_path) is None
+    logits = {"test_tta0": np.arange(20.0).reshape(2, 10), "test_tta2": np.ones((2, 10))}
+    store.save_predictions(tmp_path, "fast", logits)
+    back = store.read_predictions("fast", tmp_path)
+    assert set(back) == set(logits)
+    np.testing.assert_allclose(back["test_tta0"], logits["test_tta0"], rtol=1e-3)
+    assert store.manifest_entry(tmp_path, "fast")["params"] == ENTRY["params"]  # entry kept
+    store.predictions_file(tmp_path, "fast").write_bytes(b"changed")
+    with pytest.raises(ModelFileError, match="does not match the manifest"):
+        store.read_predictions("fast", tmp_path)
+
+
+def test_fast_runs_sort_after_the_compared_models(tmp_path: Path) -> None:
+    for run in ("fast_short.seed43", "fast", "batchnorm", "fast_short", "baseline"):
+        store.update_manifest(tmp_path, run, {**ENTRY, "seed": 43 if "seed" in run else 42})
+    assert list(store.read_manifest(tmp_path)) == ["baseline", "batchnorm", "fast", "fast_short",
+                                                   "fast_short.seed43"]

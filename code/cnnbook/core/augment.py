@@ -52,9 +52,10 @@ def epoch_images(flipped: np.ndarray, epoch: int, seed: int, translate: int,
 
 def tta_logits(logits_of: Callable[[np.ndarray], np.ndarray], images: np.ndarray,
                level: int = 2) -> np.ndarray:
-    """Test-time augmentation: 0 = the image, 1 = + its mirror, 2 = + 1-pixel shifts (6 views)."""
+    """Test-time augmentation: 0 the image, 1 + its mirror, 2 + 1-pixel shifts."""
     def mirrored(x: np.ndarray) -> np.ndarray:
-        return 0.5 * logits_of(x) + 0.5 * logits_of(np.ascontiguousarray(flip_left_right(x)))
+        mirror = np.ascontiguousarray(flip_left_right(x))
+        return 0.5 * logits_of(x) + 0.5 * logits_of(mirror)
 
     if level == 0:
         return logits_of(images)
@@ -64,6 +65,6 @@ def tta_logits(logits_of: Callable[[np.ndarray], np.ndarray], images: np.ndarray
         raise ValueError(f"tta level must be 0, 1 or 2, got {level!r}")
     padded = np.pad(images, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="reflect")
     up_left, down_right = padded[:, :-2, :-2], padded[:, 2:, 2:]
-    shifted = 0.5 * mirrored(np.ascontiguousarray(up_left)) + 0.5 * mirrored(
-        np.ascontiguousarray(down_right))
+    shifted = (0.5 * mirrored(np.ascontiguousarray(up_left))
+               + 0.5 * mirrored(np.ascontiguousarray(down_right)))
     return 0.5 * mirrored(images) + 0.5 * shifted

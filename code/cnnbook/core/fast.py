@@ -46,13 +46,15 @@ TORCH_INIT = {"class_name": "VarianceScaling",
 
 def whitening_kernel(images: np.ndarray, size: int = WHITEN_SIZE,
                      eps: float = WHITEN_EPS) -> np.ndarray:
-    """A (size, size, C, 2*size*size*C) conv kernel that whitens the size x size patches of images.
+    """A (size, size, C, 2*size*size*C) kernel whitening the size x size patches.
 
-    ``images``: normalized float images (N, H, W, C). Each output channel is one eigenvector of
-    the patches' covariance divided by sqrt(eigenvalue + eps), largest eigenvalue first, followed
-    by the same filters negated (so that a GELU after it keeps both signs)."""
-    windows = np.lib.stride_tricks.sliding_window_view(images, (size, size), axis=(1, 2))
-    patches = windows.transpose(0, 1, 2, 4, 5, 3).reshape(-1, size * size * images.shape[-1])
+    ``images``: normalized float images (N, H, W, C). Each output channel is one
+    eigenvector of the patches' covariance divided by sqrt(eigenvalue + eps), largest
+    first, then the same filters negated (so that a GELU after it keeps both signs)."""
+    view = np.lib.stride_tricks.sliding_window_view
+    windows = view(images, (size, size), axis=(1, 2))  # (N, H', W', C, size, size)
+    n_features = size * size * images.shape[-1]
+    patches = windows.transpose(0, 1, 2, 4, 5, 3).reshape(-1, n_features)
     patches = patches.astype(np.float64)
     covariance = patches.T @ patches / len(patches)
     eigenvalues, eigenvectors = np.linalg.eigh(covariance)
@@ -94,13 +96,13 @@ def _conv_group(x, filters: int, batchnorm: bool, name: str):
 def build_fast_model(name: str = "fast", seed: int | None = None, *,
                      widths: tuple[int, ...] | None = None, batchnorm: bool = True,
                      whitening: bool = True) -> keras.Model:
-    """Build (untrained) airbench's network; the whitening kernel is set later from the data."""
+    """Build (untrained) airbench's network; the whitening is set later from data."""
     if seed is not None:
         keras.utils.set_random_seed(seed)
     widths = widths or FAST_WIDTHS[name]
     inputs = keras.Input((32, 32, 3), name="image")
-    # The input side stays float32: bfloat16's 8-bit mantissa would drown the small-variance
-    # directions that whitening amplifies (up to 1/sqrt(eps) = 45x).
+    # The input side stays float32: bfloat16's 8-bit mantissa would drown the
+    # small-variance directions that whitening amplifies (up to 1/sqrt(eps) = 45x).
     x = layers.Rescaling(1.0 / 255, name="rescale", dtype="float32")(inputs)
     x = layers.Normalization(mean=CIFAR_MEAN, variance=np.square(CIFAR_STD),
                              name="normalize", dtype="float32")(x)
@@ -114,7 +116,8 @@ def build_fast_model(name: str = "fast", seed: int | None = None, *,
     x = layers.Dense(NUM_CLASSES, use_bias=False, kernel_initializer=TORCH_INIT,
                      name="head")(x)
     logits = layers.Rescaling(LOGIT_SCALE, name=LOGITS_LAYER)(x)
-    probs = layers.Activation("softmax", dtype="float32", name=PROBABILITIES_LAYER)(logits)
+    probs = layers.Activation("softmax", dtype="float32",
+                              name=PROBABILITIES_LAYER)(logits)
     model = keras.Model(inputs, probs, name=name)
     identity_init(model)
     return model

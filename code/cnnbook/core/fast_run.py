@@ -40,7 +40,8 @@ def build_for(recipe: FastRecipe, seed: int | None = None) -> keras.Model:
 
 def logits_in_batches(view: keras.Model, batch_size: int = 1000) -> Callable[[np.ndarray], np.ndarray]:
     """A function images -> float64 logits, running the (logits) model in inference mode."""
-    forward = tf.function(lambda x: tf.cast(view(x, training=False), "float32"))
+    forward = tf.function(lambda x: tf.cast(view(x, training=False), "float32"),
+                          autograph=False)
 
     def logits_of(images: np.ndarray) -> np.ndarray:
         parts = [forward(tf.constant(images[i:i + batch_size])).numpy()
@@ -83,6 +84,9 @@ def _restore(path: Path, trainer: Trainer, recipe: FastRecipe) -> dict[str, Any]
 def train_fast(recipe: FastRecipe, splits: Splits, checkpoint: Path | None = None,
                resume: bool = False, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Train one model with the recipe; return the float32 model, its history and timings."""
+    if len(splits.x_train) < recipe.batch_size:
+        raise ValueError(f"the training split holds {len(splits.x_train)} images, fewer than one "
+                         f"batch of {recipe.batch_size}; use more data or a smaller batch")
     policy = "mixed_bfloat16" if recipe.mixed_precision else "float32"
     keras.mixed_precision.set_global_policy(policy)
     try:
@@ -206,10 +210,11 @@ def train_fast_model(name: str, splits: Splits, seed: int, out_dir: Path, checkp
     result = train_fast(recipe, splits, checkpoint, resume, log)
     model = result["model"]
     started = time.perf_counter()
-    val_plain, test_plain = (_scores(evaluate_with_tta(model, x, 0), y) for x, y in
-                             ((splits.x_val, splits.y_val), (splits.x_test, splits.y_test)))
-    test_tta = _scores(evaluate_with_tta(model, splits.x_test, recipe.tta_level), splits.y_test)
-    val_tta = _scores(evaluate_with_tta(model, splits.x_val, recipe.tta_level), splits.y_val)
+    logits = predictions(model, splits, recipe.tta_level)
+    tta = recipe.tta_level
+    val_plain, test_plain, val_tta, test_tta = (
+        _scores(logits[f"{split}_tta{level}"], getattr(splits, f"y_{split}"))
+        for level, split in ((0, "val"), (0, "test"), (tta, "val"), (tta, "test")))
     history = result["history"]
     entry = {"params": int(model.count_params()),
              "trainable_params": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
@@ -228,5 +233,22 @@ def train_fast_model(name: str, splits: Splits, seed: int, out_dir: Path, checkp
              "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     document = store.history_document(run, len(history), history)
     entry = store.save_trained(store.writable_folder(out_dir), run, model, document, entry)
+    store.save_predictions(out_dir, run, logits)
     checkpoint.unlink(missing_ok=True)
     return entry
+
+
+def predictions(model: keras.Model, splits: Splits, level: int) -> dict[str, np.ndarray]:
+    """Validation and test logits without and with TTA ("val_tta0", "test_tta2", ...): what the
+    manifest's figures and the book's pages are computed from (stored beside the model)."""
+    return {f"{split}_tta{k}": evaluate_with_tta(model, getattr(splits, f"x_{split}"), k)
+            for split in ("val", "test") for k in dict.fromkeys((0, level))}
+
+
+def store_predictions(run: str, splits: Splits, folder: Path | None = None) -> None:
+    """Compute and store the predictions of an already stored fast run (see predictions)."""
+    from cnnbook.core import store
+
+    entry = store.manifest_entry(store.models_dir(folder), run)
+    model = store.load_trained(run, folder)
+    store.save_predictions(store.models_dir(folder), run, predictions(model, splits, entry["tta_level"]))

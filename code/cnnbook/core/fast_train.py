@@ -29,6 +29,7 @@ import numpy as np
 
 from cnnbook.core.backend import keras, tf
 from cnnbook.core.names import LOGITS_LAYER
+from cnnbook.core.recipe import Trial
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,9 @@ class FastRecipe:
         return replace(self, seed=seed)
 
 
-def triangle(steps: int, start: float = 0.2, peak: float = 0.23, end: float = 0.07) -> np.ndarray:
-    """The learning-rate multiplier of each step 0..steps: start -> 1 at peak*steps -> end."""
+def triangle(steps: int, start: float = 0.2, peak: float = 0.23,
+             end: float = 0.07) -> np.ndarray:
+    """The learning-rate factor of each step 0..steps: start, 1 at peak*steps, end."""
     top = int(peak * steps)
     return np.interp(np.arange(steps + 1), [0, top, steps], [start, 1.0, end])
 
@@ -87,12 +89,13 @@ def lookahead_decay(step: int, total: int, recipe: FastRecipe) -> float:
 
 
 def sgd_settings(recipe: FastRecipe) -> dict[str, float]:
-    """airbench's decoupled hyper-parameters turned into SGD's lr and per-group weight decay."""
-    kilostep = 1024 * (1 + 1 / (1 - recipe.momentum))  # Nesterov's step is ~1/(1-mu) x larger
+    """airbench's decoupled hyper-parameters as SGD's lr and per-group weight decay."""
+    kilostep = 1024 * (1 + 1 / (1 - recipe.momentum))  # Nesterov's steps are larger
     lr = recipe.learning_rate / kilostep
     wd = recipe.weight_decay * recipe.batch_size / kilostep
     lr_bias = lr * recipe.bias_scaler
-    return {"lr": lr, "lr_bias": lr_bias, "wd_per_lr": wd / lr, "wd_per_lr_bias": wd / lr_bias}
+    return {"lr": lr, "lr_bias": lr_bias,
+            "wd_per_lr": wd / lr, "wd_per_lr_bias": wd / lr_bias}
 
 
 def smoothed_loss(labels, logits, smoothing: float, total: bool):
@@ -142,9 +145,12 @@ class Trainer:
             optimizer.build(getattr(self.groups, key))
         self.floats = [v for v in model.variables if v.dtype in ("float32", "float16", "bfloat16")]
         self.average = [tf.Variable(v.numpy(), trainable=False) for v in self.floats]
-        self.step_fn = {train_bias: tf.function(self._step_body(train_bias), jit_compile=jit)
+        # autograph=False: no tensor-dependent Python control flow here, and autograph would
+        # re-read the source file when a function is first traced, hours into a run.
+        self.step_fn = {train_bias: tf.function(self._step_body(train_bias), jit_compile=jit,
+                                                autograph=False)
                         for train_bias in (True, False)}
-        self.lookahead_fn = tf.function(self._lookahead_body)
+        self.lookahead_fn = tf.function(self._lookahead_body, autograph=False)
 
     def _apply(self, key: str, grads, variables, factor, wd_per_lr: float) -> None:
         """One optimizer's step; SGD gets PyTorch's coupled weight decay added to the gradient."""
@@ -165,24 +171,26 @@ class Trainer:
         def step(images, labels, factor):
             with tf.GradientTape() as tape:
                 logits = tf.cast(self.view(images, training=True), "float32")
-                loss = smoothed_loss(labels, logits, self.recipe.label_smoothing, sum_loss)
+                loss = smoothed_loss(labels, logits, self.recipe.label_smoothing,
+                                     sum_loss)
             variables = groups.other + groups.bias + whiten
             grads = tape.gradient(loss, variables)
             n_other, n_bias = len(groups.other), len(groups.bias)
-            self._apply("other", grads[:n_other], groups.other, factor, self.sgd["wd_per_lr"])
+            self._apply("other", grads[:n_other], groups.other, factor,
+                        self.sgd["wd_per_lr"])
             self._apply("bias", grads[n_other:n_other + n_bias], groups.bias, factor,
                         self.sgd["wd_per_lr_bias"])
             self._apply("whiten_bias", grads[n_other + n_bias:], whiten, factor,
                         self.sgd["wd_per_lr"])
-            correct = tf.reduce_sum(tf.cast(tf.argmax(logits, -1) == tf.cast(labels, "int64"),
-                                            "float32"))
-            return loss, correct
+            right = tf.argmax(logits, -1) == tf.cast(labels, "int64")
+            return loss, tf.reduce_sum(tf.cast(right, "float32"))
         return step
 
     def _lookahead_body(self, decay):
-        """Move the average towards the weights by (1 - decay), then copy it into the weights."""
+        """Move the average to the weights by (1 - decay), then copy it into them."""
         for average, variable in zip(self.average, self.floats):
-            average.assign(average + (1.0 - decay) * (tf.cast(variable, "float32") - average))
+            weight = tf.cast(variable, "float32")
+            average.assign(average + (1.0 - decay) * (weight - average))
             variable.assign(tf.cast(average, variable.dtype))
 
     def reset_average(self) -> None:
@@ -195,3 +203,18 @@ class Trainer:
 # 9.9 epochs of 50,000 images, 476 steps), fast_short, airbench93's widths, ~9 of its 10 with 10.
 FAST_RECIPES: dict[str, FastRecipe] = {"fast": FastRecipe("fast", epochs=14.0),
                                        "fast_short": FastRecipe("fast_short", epochs=10.0)}
+
+# What was tried before the final recipe (run once during development, logged, not rerun).
+TRIED_FIRST: tuple[Trial, ...] = (
+    Trial("XLA compilation of the training step (jit_compile=True)",
+          "2.3x slower on this CPU: 332 vs 771 images/s (fast_short), 186 vs 420 (fast)",
+          "no XLA"),
+    Trial("the exact (erf) GELU, as PyTorch's default",
+          "771 images/s for fast_short, against 845 with the tanh approximation",
+          "the tanh approximation (within 0.001 of the exact curve)"),
+    Trial("every layer in bfloat16, input scaling and whitening included",
+          "fast_short, seed 42: 88.3% validation accuracy, 87.9% test, 88.8% with TTA, 8.8 min",
+          "the input side in float32 (the whitening amplifies small-variance directions up to "
+          "45x, and bfloat16 keeps 8 bits of mantissa): 88.7% validation, a change within "
+          "the noise of one run, kept because it costs nothing"),
+)

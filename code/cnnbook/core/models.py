@@ -47,7 +47,7 @@ def build_model(name: str, seed: int | None = None) -> keras.Model:
     """Build (untrained) one of the book's models: baseline, dropout or batchnorm."""
     check_model_name(name)
     if name not in MODEL_NAMES:
-        raise ValueError(f"{name!r} is built by cnnbook.core.fast.build_fast_model, not build_model")
+        raise ValueError(f"{name!r} is built by core.fast.build_fast_model")
     if seed is not None:
         keras.utils.set_random_seed(seed)
     batchnorm, dropout = name == "batchnorm", name == "dropout"

@@ -15,6 +15,7 @@ Used by training (writing), the CLI (info, evaluate) and the book's pages (readi
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -75,6 +76,11 @@ def model_file(folder: str | os.PathLike, name: str) -> Path:
 def history_file(folder: str | os.PathLike, name: str) -> Path:
     """Where the training history of model ``name`` is stored."""
     return Path(folder) / f"{name}.history.json"
+
+
+def predictions_file(folder: str | os.PathLike, name: str) -> Path:
+    """Where the stored logits of model ``name`` are (the fast models: with and without TTA)."""
+    return Path(folder) / f"{name}.predictions.npz"
 
 
 def _entry_problem(entry: Any) -> str | None:
@@ -223,3 +229,27 @@ def save_trained(folder: str | os.PathLike, name: str, model: keras.Model, histo
                                     history_path.name: sha256_file(history_path)}}
         _update_manifest_locked(folder, name, entry)
     return entry
+
+
+def save_predictions(folder: str | os.PathLike, name: str, arrays: Mapping[str, np.ndarray]) -> None:
+    """Store a run's logits (float16, e.g. "test_tta2") beside the model; checksum in its entry."""
+    folder = Path(folder)
+    path = predictions_file(folder, name)
+    with exclusive_lock(folder / LOCK_NAME, f"storing the predictions of {name!r}", wait=True):
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **{key: np.asarray(a, np.float16) for key, a in arrays.items()})
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(buffer.getvalue())
+        entry = manifest_entry(folder, name)
+        entry = {**entry, "files": {**entry["files"], path.name: sha256_file(path)}}
+        _update_manifest_locked(folder, name, entry)
+
+
+def read_predictions(name: str, folder: str | os.PathLike | None = None) -> dict[str, np.ndarray] | None:
+    """A run's stored logits as float64 arrays after checking the sha256, or None if it has none."""
+    folder = models_dir(folder)
+    path = predictions_file(folder, name)
+    if path.name not in manifest_entry(folder, name)["files"]:
+        return None
+    with np.load(_verified(folder, name, path), allow_pickle=False) as npz:
+        return {key: npz[key].astype(np.float64) for key in npz.files}
