@@ -87,4 +87,27 @@ def test_logits_are_computed_once_and_shared_through_the_cache(monkeypatch, tmp_
     pages.logits.cache_clear()
     np.testing.assert_array_equal(first, second)
     assert calls == ["m"] and first.shape == (4, 10)
-    assert [p.name for p in tmp_path.iterdir()] == [f"m-test-{'a' * 16}-{'f' * 16}.npy"]
+    assert [p.name for p in tmp_path.iterdir()] == [f"m-test-tta0-{'a' * 16}-{'f' * 16}.npy"]
+
+
+def test_stored_logits_are_used_after_the_model_reproduces_them(monkeypatch) -> None:
+    from cnnbook.book import pages
+    from cnnbook.core.backend import keras
+
+    splits = pages.Splits.__new__(pages.Splits)
+    object.__setattr__(splits, "x_test", np.random.default_rng(0).integers(0, 255, (4, 32, 32, 3)))
+    object.__setattr__(splits, "x_val", np.zeros((2, 32, 32, 3), np.uint8))
+    inputs = keras.Input((32, 32, 3))
+    model = keras.Model(inputs, keras.layers.Dense(10, name="logits")(keras.layers.Flatten()(inputs)))
+    plain = np.asarray(model.predict(splits.x_test, verbose=0), np.float64)
+    stored = {"test_tta0": plain, "test_tta2": plain + 1.0}
+    monkeypatch.setattr(pages, "book_data", lambda: splits)
+    monkeypatch.setattr(pages, "trained_model", lambda name: model)
+    monkeypatch.setattr(pages.store, "read_predictions", lambda name: stored)
+    pages.logits.cache_clear()
+    np.testing.assert_array_equal(pages.logits("m", "test", 2), plain + 1.0)
+    stored["test_tta0"] = plain + 5.0  # logits of another model
+    pages.logits.cache_clear()
+    with pytest.raises(ValueError, match="does not match the model"):
+        pages.logits("m", "test", 2)
+    pages.logits.cache_clear()

@@ -25,6 +25,7 @@ from cnnbook.core.exceptions import CheckpointError
 from cnnbook.core.fast import build_fast_model, set_whitening
 from cnnbook.core.fast_train import FastRecipe, Trainer, lookahead_decay, total_steps, triangle
 from cnnbook.core.files import atomic_path
+from cnnbook.core.metrics import log_softmax
 from cnnbook.core.models import build_model
 
 WHITENING_IMAGES = 5000  # airbench fits the whitening on the first 5,000 training images
@@ -50,13 +51,17 @@ def logits_in_batches(view: keras.Model, batch_size: int = 1000) -> Callable[[np
     return logits_of
 
 
+def _variable_groups(trainer: Trainer) -> dict[str, list]:
+    """Every variable a checkpoint holds: the model's, the lookahead's, each optimizer's."""
+    groups = {"model": list(trainer.model.variables), "average": list(trainer.average)}
+    groups |= {f"opt-{key}": list(opt.variables) for key, opt in trainer.optimizers.items()}
+    return groups
+
+
 def _save(path: Path, trainer: Trainer, state: dict[str, Any]) -> None:
     """Write every variable of the run and its progress to one file, atomically."""
-    variables = {"model": trainer.model.variables, "average": trainer.average}
-    for key, optimizer in trainer.optimizers.items():
-        variables[f"opt-{key}"] = optimizer.variables
     arrays = {f"{group}|{i}": np.asarray(v.numpy())
-              for group, vs in variables.items() for i, v in enumerate(vs)}
+              for group, vs in _variable_groups(trainer).items() for i, v in enumerate(vs)}
     arrays["state"] = np.array(json.dumps(state))
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
@@ -72,10 +77,7 @@ def _restore(path: Path, trainer: Trainer, recipe: FastRecipe) -> dict[str, Any]
     state = json.loads(str(arrays.pop("state")))
     if state.get("recipe") != json.loads(json.dumps(asdict(recipe))):
         raise CheckpointError(f"{path}: made with another recipe; rerun with --fresh")
-    variables = {"model": trainer.model.variables, "average": trainer.average}
-    for key, optimizer in trainer.optimizers.items():
-        variables[f"opt-{key}"] = optimizer.variables
-    for group, vs in variables.items():
+    for group, vs in _variable_groups(trainer).items():
         for i, v in enumerate(vs):
             v.assign(arrays[f"{group}|{i}"])
     return state
@@ -170,11 +172,8 @@ def _maybe_lookahead(trainer: Trainer, recipe: FastRecipe, state: dict[str, Any]
 
 def _validation(validate: Callable[[np.ndarray], np.ndarray], splits: Splits) -> dict[str, float]:
     """Validation loss (plain cross-entropy) and accuracy of the current weights."""
-    logits = validate(splits.x_val)
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    loss = -log_probs[np.arange(len(logits)), splits.y_val].mean()
-    return {"val_loss": float(loss), "val_accuracy": float((logits.argmax(1) == splits.y_val).mean())}
+    accuracy, loss = _scores(validate(splits.x_val), splits.y_val)
+    return {"val_loss": loss, "val_accuracy": accuracy}
 
 
 def evaluate_with_tta(model: keras.Model, images: np.ndarray, level: int) -> np.ndarray:
@@ -186,8 +185,7 @@ def evaluate_with_tta(model: keras.Model, images: np.ndarray, level: int) -> np.
 
 def _scores(logits: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
     """Accuracy and cross-entropy of float64 logits."""
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    log_probs = log_softmax(logits)
     return (float((logits.argmax(1) == labels).mean()),
             float(-log_probs[np.arange(len(labels)), labels].mean()))
 
