@@ -117,10 +117,11 @@ def _literalinclude(block: Block, ctx: Context) -> str:
         raise ValueError(f"literalinclude: cannot read {block.argument}") from None
     if "pyobject" in block.options:
         wanted = block.options["pyobject"]
-        nodes = [n for n in ast.parse(text).body if getattr(n, "name", None) == wanted]
-        if not nodes:
-            raise ValueError(f"literalinclude: no {wanted} in {block.argument}")
-        node = nodes[0]
+        node = ast.parse(text)
+        for part in wanted.split("."):  # "Class.method", as Sphinx allows
+            node = next((n for n in node.body if getattr(n, "name", None) == part), None)
+            if node is None:
+                raise ValueError(f"literalinclude: no {wanted} in {block.argument}")
         start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
         text = "\n".join(text.splitlines()[start - 1:node.end_lineno])
     language = block.options.get("language", "python" if path.suffix == ".py" else "")
