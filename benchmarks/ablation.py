@@ -29,7 +29,7 @@ from cnnbook.core.data import load_splits
 from cnnbook.core.fast_run import evaluate_with_tta, train_fast
 from cnnbook.core.fast_train import FAST_RECIPES, FastRecipe
 from cnnbook.core.files import atomic_path, atomic_write_text
-from cnnbook.core.metrics import softmax
+from cnnbook.core.metrics import accuracy, negative_log_likelihood, softmax
 from cnnbook.lessons.calibration import expected_calibration_error
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ablation.json"
@@ -78,9 +78,9 @@ def measure(step: int, splits) -> tuple[dict, np.ndarray]:
     started = time.perf_counter()
     probs = softmax(evaluate_with_tta(model, splits.x_val, tta))
     labels = splits.y_val
-    row = {"step": step, "trick": STEPS[step][0], "val_accuracy": float((probs.argmax(1) == labels).mean()),
+    row = {"step": step, "trick": STEPS[step][0], "val_accuracy": accuracy(probs, labels),
            "ece": expected_calibration_error(probs, labels),
-           "nll": float(-np.log(np.maximum(probs[np.arange(len(labels)), labels], 1e-12)).mean()),
+           "nll": negative_log_likelihood(probs, labels),
            "train_minutes": seconds / 60, "eval_seconds": time.perf_counter() - started,
            "tta_level": tta, "config": config}
     return row, probs
