@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MODEL ?= all
 
-.PHONY: test train book book-student notebooks info evaluate bench source-hash check-site
+.PHONY: test train book book-student notebooks info evaluate bench source-hash check-site clear-cache
 
 # Everything the book's outputs depend on besides its own pages (the package, the trained models, the
 # pinned environment, the book's configuration and stylesheet, the benchmark results and the CIFAR-10
@@ -24,9 +24,11 @@ $(STAMP): pyproject.toml requirements.txt
 	$(PY) -m pip install --quiet --no-deps -e ".[dev]"
 	touch $(STAMP)
 
+# Both cores (pytest-xdist); PYTEST_WORKERS=1 runs them in one process.
+PYTEST_WORKERS ?= 2
 test: $(STAMP)
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest tests
+	$(PY) -m pytest -n $(PYTEST_WORKERS) tests
 
 train: $(STAMP)
 	$(PY) -m cnnbook train --model $(MODEL) --resume
@@ -45,7 +47,8 @@ book: $(STAMP)
 	@hash=$$($(SOURCE_HASH_CMD)); \
 	if [ -d _build ] && [ "$$(cat _build/.source-hash 2>/dev/null)" != "$$hash" ]; then \
 		echo "code/, best_models/, requirements.txt, _config.yml or the data changed since the last build: clearing _build"; rm -rf _build; fi; \
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter-book build book --warningiserror --keep-going \
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) tools/execute_chapters.py _build \
+		&& PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter-book build book --warningiserror --keep-going \
 		&& echo "$$hash" > _build/.source-hash
 	$(PY) -m cnnbook.book.notebooks --downloads  # the .ipynb download button: plain Markdown, with outputs
 	$(PY) -m pytest -q tests/book/test_html.py tests/book/test_notebook_values.py
@@ -67,6 +70,10 @@ check-site: $(STAMP)
 
 notebooks: $(STAMP)
 	$(PY) -m cnnbook.book.notebooks
+
+# The stored model outputs (.cache/outputs, cnnbook.core.outputs) survive `rm -rf _build`; this empties them.
+clear-cache: $(STAMP)
+	$(PY) -m cnnbook clear-cache
 
 source-hash:  # the key that decides whether `make book` may reuse _build (tests/core/test_faults.py)
 	@$(SOURCE_HASH_CMD)

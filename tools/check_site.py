@@ -1,7 +1,8 @@
 """`make check-site`: the built book checked in a real headless browser, at desktop and phone width.
 
 Serves _build/html on 127.0.0.1 and drives Debian's Chromium through selenium (chromium-driver).
-Per page: no console errors; MathJax rendered (no raw $...$ left); no raw Markdown or MyST in the
+Per page: no console errors; every formula rendered (each `.math` element Sphinx writes holds a
+MathJax node, and no raw $...$, \\(...\\) or \\[...\\] is left in the text); no raw Markdown or MyST in the
 text; every image loaded, with alt text that is not a file name; a 390-px-wide screenshot saved
 under _build/screenshots/. The search page must find "Grad-CAM". Exit code 1 with one line per
 problem; without Chromium, one line that says how to get it.
@@ -23,7 +24,16 @@ SHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 DESKTOP, PHONE = (1280, 900), (390, 844)
 RAW_MARKUP = [r"\|\s*[-—–]+\s*\|", r"(\|[^|\n]*){3,}\|", r"\{glue", r"\{cite", r"\{numref", r"^:::", r"```\{", r"\{doc\}"]
-RAW_MATH = r"\$[^$\n]*[\\^_{}][^$\n]*\$"  # $...$ holding TeX (a backslash, ^, _ or braces)
+RAW_MATH = (r"\$[^$\n]*[\\^_{}][^$\n]*\$"  # $...$ holding TeX (a backslash, ^, _ or braces)
+            r"|\\\((?:(?!\\\)).)*\\\)|\\\[(?:(?!\\\]).)*\\\]")  # Sphinx's \(...\) and \[...\], as MathJax left them
+# Every element Sphinx writes for a formula (span.math inline, div.math displayed) must hold the node
+# MathJax renders it into; [formulas, rendered, the first unrendered ones' TeX].
+MATH_JS = """
+const main = document.querySelector('main') || document.body;
+const maths = [...main.querySelectorAll('.math')];
+const raw = maths.filter(e => !e.querySelector('mjx-container'));
+return [maths.length, maths.length - raw.length, raw.slice(0, 3).map(e => e.textContent.trim().slice(0, 60))];
+"""
 FILE_NAME_ALT = re.compile(r"^[\w./-]*\.(png|jpe?g|svg|gif)$|[0-9a-f]{32,}", re.I)
 
 
@@ -89,6 +99,14 @@ def _console_errors(driver, name: str) -> list[str]:
             if entry["level"] == "SEVERE" and "favicon" not in entry["message"]]
 
 
+def _math_problems(driver) -> list[str]:
+    """One line if a formula of the page was not rendered by MathJax (the two counts differ)."""
+    formulas, rendered, raw = driver.execute_script(MATH_JS)
+    if rendered == formulas:
+        return []
+    return [f"{formulas - rendered} of {formulas} formulas not rendered by MathJax, e.g. {raw}"]
+
+
 def _page_problems(driver, url: str, name: str) -> list[str]:
     """Everything wrong with one page at desktop width, then a phone-width screenshot."""
     problems = []
@@ -105,8 +123,9 @@ def _page_problems(driver, url: str, name: str) -> list[str]:
         for match in re.finditer(pattern, text, re.M):
             problems.append(f"{name}: raw markup {match.group(0)!r} near "
                             f"{text[max(0, match.start() - 40):match.end() + 40]!r}")
-    for match in re.finditer(RAW_MATH, text):
+    for match in re.finditer(RAW_MATH, text, re.S):
         problems.append(f"{name}: unrendered math {match.group(0)[:60]!r}")
+    problems += [f"{name}: {p}" for p in _math_problems(driver)]
     images = driver.execute_script(
         "return [...document.querySelectorAll('main img')].map(i => "
         "[i.currentSrc || i.src, i.complete && i.naturalWidth > 0, i.getAttribute('alt') || '']);")
@@ -121,7 +140,7 @@ def _page_problems(driver, url: str, name: str) -> list[str]:
                            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": True})
     driver.get(url)
     _wait_until_rendered(driver)
-    problems += [f"{name} (390 px): {p}" for p in driver.execute_script(CLIPPED_JS)]
+    problems += [f"{name} (390 px): {p}" for p in driver.execute_script(CLIPPED_JS) + _math_problems(driver)]
     driver.save_screenshot(str(SHOTS / f"{name}-390px.png"))
     driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     return list(dict.fromkeys(problems + _console_errors(driver, f"{name} (390 px)")))

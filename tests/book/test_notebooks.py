@@ -6,13 +6,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import jupytext
 import nbformat
 import pytest
 
 from cnnbook.book.editions import book_solutions, normalize
 from cnnbook.book.myst import EDITIONS
-from cnnbook.book.notebooks import (METADATA_KEY, SETUP_TAG, chapter_files, chapter_notebook, committed_glue,
-                                    export_notebooks, load_book, notebook_path, notebook_text, repository_url)
+from cnnbook.book.notebooks import (METADATA_KEY, NAMES_CELL, NAMES_NOTE, SETUP_TAG, chapter_files, chapter_notebook,
+                                    export_notebooks, load_book, notebook_path, notebook_text, render_downloads,
+                                    repository_url)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAPTERS = chapter_files(ROOT / "book")
@@ -35,7 +37,7 @@ def test_committed_notebook_is_up_to_date(case: tuple[Path, str]) -> None:
     chapter, edition = case
     committed = notebook_path(chapter, edition)
     assert committed.is_file(), f"{committed} missing: run `make notebooks`"
-    expected = notebook_text(chapter_notebook(BOOK, chapter, committed_glue(committed), edition))
+    expected = notebook_text(chapter_notebook(BOOK, chapter, edition))
     assert committed.read_text() == expected, f"{committed} is stale: run `make notebooks`"
 
 
@@ -122,21 +124,23 @@ The secret answer is forty two.
 def test_chapter_rendered_as_plain_markdown(tmp_path: Path, edition: str) -> None:
     book_dir = _tiny_book(tmp_path, CHAPTER)
     book = load_book(book_dir, tmp_path / "_config.yml")
-    notebook = chapter_notebook(book, book_dir / "ch.md", {"acc": "'77.1%'", "ratio": "0.4567"}, edition)
+    notebook = chapter_notebook(book, book_dir / "ch.md", edition)
     nbformat.validate(notebook)
-    assert [c.cell_type for c in notebook.cells] == ["code", "markdown", "code", "markdown", "markdown"]
+    assert [c.cell_type for c in notebook.cells] == ["code", "markdown", "markdown", "code", "markdown", "markdown",
+                                                     "code"]
     assert notebook.cells[0].metadata["tags"] == [SETUP_TAG]
     assert "git clone --depth 1 https://github.com/someone/book.git book" in notebook.cells[0].source
-    assert notebook.cells[2].source == "x = 1" and notebook.cells[2].outputs == []
-    text = notebook.cells[1].source
-    assert "Text with 77.1% and 0.5, after [Doe and Roe, 2020]; see Fig. 2,\n*Intro* and Chapter." in text
+    assert notebook.cells[1].source == NAMES_NOTE and notebook.cells[-1].source == NAMES_CELL
+    assert notebook.cells[3].source == "x = 1" and notebook.cells[3].outputs == []
+    text = notebook.cells[2].source
+    assert "Text with ⟨acc⟩ and ⟨ratio⟩, after [Doe and Roe, 2020]; see Fig. 2,\n*Intro* and Chapter." in text
     assert "(chapter-ch)=" not in text
-    body = notebook.cells[3].source
-    assert "*Fig. 2 (drawn by the code cell above): A caption with 77.1%.*" in body
+    body = notebook.cells[4].source
+    assert "*Fig. 2 (drawn by the code cell above): A caption with ⟨acc⟩.*" in body
     assert "> **Exercise 1**\n>\n> Compute it." in body
     assert ("forty two" in body) == (edition == "reader")
-    assert notebook.cells[4].source.startswith("## References\n\n- Doe and Roe (2020). Jane Doe and Rick Roe. T.")
-    assert notebook.metadata[METADATA_KEY] == {"edition": edition, "glue": {"acc": "'77.1%'", "ratio": "0.4567"}}
+    assert notebook.cells[5].source.startswith("## References\n\n- Doe and Roe (2020). Jane Doe and Rick Roe. T.")
+    assert notebook.metadata[METADATA_KEY] == {"edition": edition}  # no value of any build
 
 
 def test_literalinclude_and_admonition(tmp_path: Path) -> None:
@@ -144,13 +148,12 @@ def test_literalinclude_and_admonition(tmp_path: Path) -> None:
     chapter = ("# C\n\n```{code-cell} ipython3\n1\n```\n\n```{literalinclude} ../mod.py\n:pyobject: f\n```\n\n"
                "::::{admonition} Careful\n:class: note\nOuter text.\n:::{note}\nInner.\n:::\n::::\n")
     book_dir = _tiny_book(tmp_path, chapter)
-    text = chapter_notebook(load_book(book_dir, tmp_path / "_config.yml"), book_dir / "ch.md", {}).cells[-1].source
+    text = chapter_notebook(load_book(book_dir, tmp_path / "_config.yml"), book_dir / "ch.md").cells[-1].source
     assert "```python\ndef f(x):\n    return x + 1\n```" in text
     assert "> **Careful**\n>\n> Outer text.\n> > **Note**\n> >\n> > Inner." in text
 
 
 @pytest.mark.parametrize("chapter, message", [
-    ("# C\n\n```{code-cell} ipython3\n1\n```\n\nValue {glue:text}`missing`.\n", "glued value 'missing' is unknown"),
     ("# C\n\n```{code-cell} ipython3\n1\n```\n\nSee {cite}`nobody1999`.\n", "'nobody1999' is not in the bib"),
     ("# C\n\n```{code-cell} ipython3\n1\n```\n\n:::{note}\nnever closed\n", "unclosed ::: fence"),
 ])
@@ -160,18 +163,33 @@ def test_bad_chapter_gives_one_line_error(tmp_path: Path, chapter: str, message:
         export_notebooks(book_dir, tmp_path / "_config.yml")
 
 
-def test_values_kept_in_metadata_are_reused(tmp_path: Path) -> None:
+def test_committed_notebooks_hold_no_build_values(tmp_path: Path) -> None:
     book_dir = _tiny_book(tmp_path, CHAPTER)
     build = tmp_path / "_build" / "jupyter_execute"
     build.mkdir(parents=True)
-    (build / "ch.glue.json").write_text('{"acc": {"data": {"text/plain": "\'80.0%\'"}}, '
-                                        '"ratio": {"data": {"text/plain": "1.0"}}, "fig_one": {"data": {"image/png": "x"}}}')
-    export_notebooks(book_dir, tmp_path / "_config.yml", tmp_path / "_build")
-    (build / "ch.glue.json").unlink()
-    export_notebooks(book_dir, tmp_path / "_config.yml", tmp_path / "_build")  # no build: metadata values
+    (build / "ch.glue.json").write_text('{"acc": {"data": {"text/plain": "\'80.0%\'"}}}')
+    export_notebooks(book_dir, tmp_path / "_config.yml")
     for edition in EDITIONS:
-        assert committed_glue(notebook_path(book_dir / "ch.md", edition)) == {"acc": "'80.0%'", "ratio": "1.0"}
-    assert "80.0%" in (book_dir / "student" / "ch.ipynb").read_text()
+        text = notebook_path(book_dir / "ch.md", edition).read_text()
+        assert "⟨acc⟩" in text and "80.0%" not in text
+
+
+def test_download_notebook_shows_the_build_values(tmp_path: Path) -> None:
+    book_dir = _tiny_book(tmp_path, CHAPTER)
+    build = tmp_path / "_build"
+    (build / "jupyter_execute").mkdir(parents=True)
+    (build / "html" / "_sources").mkdir(parents=True)
+    (build / "jupyter_execute" / "ch.glue.json").write_text('{"acc": {"data": {"text/plain": "\'80.0%\'"}}, '
+                                                            '"ratio": {"data": {"text/plain": "1.0"}}}')
+    executed = jupytext.reads((book_dir / "ch.md").read_text(), fmt="md:myst")
+    for path in (build / "jupyter_execute" / "ch.ipynb", build / "html" / "_sources" / "ch.ipynb"):
+        nbformat.write(executed, path)
+    render_downloads(book_dir, tmp_path / "_config.yml", build)
+    text = (build / "html" / "_sources" / "ch.ipynb").read_text()
+    assert "Text with 80.0% and 1.0" in text and "⟨" not in text
+    (build / "jupyter_execute" / "ch.glue.json").write_text("{}")
+    with pytest.raises(ValueError, match="glued value 'acc' is unknown"):
+        render_downloads(book_dir, tmp_path / "_config.yml", build)
 
 
 def test_repository_url_is_required(tmp_path: Path) -> None:

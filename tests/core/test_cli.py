@@ -9,7 +9,7 @@ import pytest
 from cnnbook.core.cli import main
 
 
-@pytest.mark.parametrize("command", [[], ["train"], ["info"], ["evaluate"]])
+@pytest.mark.parametrize("command", [[], ["train"], ["info"], ["evaluate"], ["clear-cache"]])
 def test_help_everywhere(command: list[str], capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main([*command, "--help"])
@@ -35,6 +35,7 @@ def test_train_info_evaluate_round_trip(cifar_folder: Path, tmp_path: Path,
     args = ["--data-dir", str(cifar_folder), "--models-dir", str(models)]
     assert main(["train", "--model", "baseline", "--epochs", "1", "--val-size", "20", "--float32",
                  "--checkpoint-dir", str(tmp_path / "ckpt"), *args]) == 0
+    assert "precision: float32 (asked for (--precision float32))" in capsys.readouterr().out
     assert main(["info", "--models-dir", str(models)]) == 0
     assert "baseline" in capsys.readouterr().out
     assert main(["evaluate", "--model", "baseline", *args]) == 0
@@ -56,7 +57,8 @@ def test_fast_model_train_info_evaluate_with_tta(cifar_folder: Path, tmp_path: P
     args = ["--data-dir", str(cifar_folder), "--models-dir", str(models)]
     assert main(["train", "--model", "fast_short", "--val-size", "20",
                  "--checkpoint-dir", str(tmp_path / "ckpt"), *args]) == 0
-    assert "with TTA" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "with TTA" in out and out.startswith("precision: ")  # the choice and its reason, first
     assert main(["info", "--models-dir", str(models)]) == 0
     table = capsys.readouterr().out
     assert "TTA acc" in table and "fast_short" in table
@@ -72,3 +74,23 @@ def test_fast_model_on_fewer_images_than_a_batch_is_a_one_line_error(
                  "--checkpoint-dir", str(tmp_path / "ckpt"), *args]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "fewer than one batch" in err
+
+
+def test_clear_cache_says_what_it_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture) -> None:
+    from cnnbook.core import outputs
+
+    monkeypatch.setenv(outputs.ENV_VAR, str(tmp_path / "outputs"))
+    (tmp_path / "outputs").mkdir()
+    (tmp_path / "outputs" / "run-layer_x-0123.npy").write_bytes(b"x")
+    assert main(["clear-cache"]) == 0
+    assert capsys.readouterr().out == f"removed 1 stored outputs from {tmp_path / 'outputs'}\n"
+    assert not (tmp_path / "outputs").exists()
+
+
+def test_unknown_precision_is_refused_in_one_line(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--model", "baseline", "--precision", "fp8"])
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "invalid choice: 'fp8'" in err

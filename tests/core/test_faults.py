@@ -21,12 +21,13 @@ import pytest
 from cnnbook.core import files, store, train
 from cnnbook.core.cli import main
 from cnnbook.core.data import Splits, load_splits
+from cnnbook.core.precision import native_bfloat16
 from cnnbook.core.exceptions import (CheckpointError, DataError, DiskFullError, LockedError,
                                      ModelFileError)
 from cnnbook.core.recipe import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[2]
-THREE = TrainConfig(epochs=3, batch_size=16, mixed_precision=True, early_stopping_patience=5)
+THREE = TrainConfig(epochs=3, batch_size=16, mixed_precision=native_bfloat16(), early_stopping_patience=5)
 
 
 class Killed(BaseException):
@@ -133,7 +134,7 @@ def test_existing_checkpoint_is_never_silently_deleted(tiny_splits: Splits, tmp_
 
 @pytest.mark.parametrize("change, what", [
     ({"val": 10}, "n_train, n_val"),
-    ({"config": TrainConfig(epochs=3, batch_size=8, mixed_precision=True, early_stopping_patience=5)},
+    ({"config": TrainConfig(epochs=3, batch_size=8, mixed_precision=native_bfloat16(), early_stopping_patience=5)},
      "recipe (batch_size)"),
     ({"data": True}, "data_fingerprint"),
 ])

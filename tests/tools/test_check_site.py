@@ -27,10 +27,13 @@ def test_raw_markup_is_caught(text: str) -> None:
 def test_rendered_prose_passes() -> None:
     assert not _raw("The ECE falls from 11.3% to 1.2% (a change of −10.1 points [−10.8, −9.4]).")
     assert not re.search(check_site.RAW_MATH, "costs $5 and $6 dollars")  # prices are not math
+    assert not re.search(check_site.RAW_MATH, "a list [1, 2] (or a tuple)")
 
 
-def test_unrendered_math_is_caught() -> None:
-    assert re.search(check_site.RAW_MATH, "with $\\hat{x} = x$ left raw")
+@pytest.mark.parametrize("text", ["with $\\hat{x} = x$ left raw", "the pages show \\(T>0\\) raw",
+                                  "\\[ W = V\\,(\\Lambda + \\epsilon I)^{-1/2} \\]"])
+def test_unrendered_math_is_caught(text: str) -> None:
+    assert re.search(check_site.RAW_MATH, text)
 
 
 @pytest.mark.parametrize("alt, bad", [("_images/e748102ce73b0d63165c7cbcae26526c6d3bd0a604a04db7d0163a39d802d809.png", True),
@@ -44,3 +47,53 @@ def test_without_chromium_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pyte
     assert check_site.main() == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "apt-get install chromium chromium-driver" in err
+
+
+# A page as Sphinx + myst-nb write it: the chapter in a tex2jax_ignore section, formulas in .math
+# elements, MathJax served with the book. Without the `window.MathJax` configuration (the breakage of
+# issue 17: the page's script list lost it), MathJax loads and renders nothing.
+PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8">{config}
+<script defer="defer" src="mathjax/tex-mml-chtml.js"></script></head><body><main>
+<section class="tex2jax_ignore mathjax_ignore" id="chapter"><h1>Formulas</h1>
+<p>Inline <span class="math notranslate nohighlight">\\(T&gt;0\\)</span> and
+<span class="math notranslate nohighlight">\\(p = \\operatorname{{softmax}}(z / T)\\)</span>.</p>
+<div class="math notranslate nohighlight">\\[ W = V\\,(\\Lambda + \\epsilon I)^{{-1/2}} V^\\top \\]</div>
+</section></main></body></html>"""
+HAS_CHROMIUM = Path(check_site.CHROMIUM).exists() and Path(check_site.DRIVER).exists()
+
+
+def _config_script() -> str:
+    """The configuration Sphinx writes for MathJax 3 with myst-parser's classes (the build's own)."""
+    import json
+
+    from myst_parser.config.main import MdParserConfig
+
+    config = {"options": {"processHtmlClass": MdParserConfig().mathjax_classes}}
+    return f"<script>window.MathJax = {json.dumps(config)}</script>"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not HAS_CHROMIUM:
+        pytest.skip("needs Debian's chromium and chromium-driver")
+    driver = check_site._browser()
+    yield driver
+    driver.quit()
+
+
+@pytest.mark.parametrize("broken", [False, True], ids=["configured", "configuration-removed"])
+def test_math_check_fails_on_unrendered_formulas(browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  broken: bool) -> None:
+    (tmp_path / "mathjax").symlink_to(check_site.ROOT / "book" / "_static" / "mathjax")
+    (tmp_path / "page.html").write_text(PAGE.format(config="" if broken else _config_script()), encoding="utf-8")
+    monkeypatch.setattr(check_site, "SHOTS", tmp_path)
+    server, base = check_site._serve(tmp_path)
+    try:
+        problems = check_site._page_problems(browser, f"{base}/page.html", "page")
+    finally:
+        server.shutdown()
+    if broken:
+        assert any("3 of 3 formulas not rendered" in p for p in problems), problems
+        assert any("unrendered math" in p for p in problems), problems
+    else:
+        assert problems == []

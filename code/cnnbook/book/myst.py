@@ -52,7 +52,8 @@ class BookIndex:
 class Context:
     """Everything one chapter's conversion needs."""
 
-    glue: dict[str, str]        # key -> the glued value's text/plain, as stored by myst-nb
+    glue: dict[str, str] | None  # key -> the glued value's text/plain, as stored by myst-nb; None:
+                                 # no build values, each glued value shown by name as ⟨key⟩
     bibliography: Bibliography
     index: BookIndex
     source_dir: Path            # the chapter's folder, for literalinclude paths
@@ -185,6 +186,9 @@ def _glue(content: str, ctx: Context) -> str:
     if "::" in content:
         raise ValueError(f"{{glue:text}}`{content}`: glue from another page is not supported in notebooks")
     key, _, spec = content.partition(":")
+    if ctx.glue is None:
+        ctx.glued.add(key)
+        return f"⟨{key}⟩"
     if key not in ctx.glue:
         raise ValueError(f"glued value {key!r} is unknown: run `make book`, then `make notebooks`")
     ctx.glued.add(key)

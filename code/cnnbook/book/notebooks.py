@@ -6,10 +6,12 @@ with jupytext, renders its MyST as plain Markdown (cnnbook.book.myst: glued valu
 citations as text with a reference list, admonitions and exercises as blockquotes) and prepends a
 cell that, on Colab only, clones the repository of _config.yml's `repository: url:` and installs it.
 
-Glued values come from the book's executed build (_build/jupyter_execute/<chapter>.glue.json) and
-are kept in each notebook's metadata ("cnnbook": {"glue": ...}), so regenerating without a build
-reuses them (tests/book/test_notebooks.py checks the committed files are fresh; after `make book`,
-tests/book/test_notebook_values.py checks the committed values equal the build's).
+The committed notebooks carry no value of a build: a glued number appears by name, as ⟨name⟩, and
+the notebook's last cell lists every value its code glued (cnnbook.book.pages.glued_table). So a
+committed notebook is a function of its chapter alone: it cannot disagree with a build made on
+another CPU, and `make notebooks` needs no build (tests/book/test_notebooks.py checks the committed
+files are fresh). The site's download button gives the executed chapter instead, with the build's
+values written in (`render_downloads`, run by `make book`).
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ if "google.colab" in sys.modules and not os.path.isdir("{name}"):
     %pip install --quiet -e {name} myst-nb
     sys.path.insert(0, os.path.abspath("{name}/code"))
     os.chdir("{name}")"""
+NAMES_NOTE = ("*A number that the book's text takes from the code appears here by name, as ⟨name⟩: "
+              "run the notebook, and its last cell lists every such value.*")
+NAMES_CELL = "from cnnbook.book.pages import glued_table\n\nglued_table()  # every value the text names as ⟨name⟩"
 
 
 @dataclass(frozen=True)
@@ -112,14 +117,6 @@ def notebook_path(chapter: Path, edition: str) -> Path:
     return folder / f"{chapter.stem}.ipynb"
 
 
-def committed_glue(path: Path) -> dict[str, str]:
-    """The glued values kept in a generated notebook's metadata ({} when there is no such file)."""
-    if not path.is_file():
-        return {}
-    notebook = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
-    return dict(notebook.metadata.get(METADATA_KEY, {}).get("glue", {}))
-
-
 def build_glue(build_dir: Path, name: str) -> dict[str, str]:
     """The text values a build glued in one chapter (_build/jupyter_execute/<name>.glue.json), else {}."""
     path = build_dir / "jupyter_execute" / f"{name}.glue.json"
@@ -149,18 +146,22 @@ def convert_cells(notebook: nbformat.NotebookNode, ctx: Context) -> None:
         notebook.cells.append(nbformat.v4.new_markdown_cell(ctx.bibliography.reference_list(ctx.cited)))
 
 
-def chapter_notebook(book: Book, chapter: Path, glue: dict[str, str], edition: str = "reader") -> nbformat.NotebookNode:
-    """One chapter as a notebook of one edition: plain Markdown, code without outputs, a Colab set-up cell."""
-    ctx = Context(glue, book.bibliography, book.index, chapter.parent, edition)
+def chapter_notebook(book: Book, chapter: Path, edition: str = "reader") -> nbformat.NotebookNode:
+    """One chapter as a notebook of one edition: plain Markdown, code without outputs, a Colab set-up
+    cell; glued values by name, listed by a last cell."""
+    ctx = Context(None, book.bibliography, book.index, chapter.parent, edition)
     notebook = jupytext.reads(chapter.read_text(encoding="utf-8"), fmt="md:myst")
     try:
         convert_cells(notebook, ctx)
     except ValueError as exc:
         raise ValueError(f"{chapter.name}: {exc}") from None
     notebook.cells.insert(0, _setup_cell(book.url))
+    if ctx.glued:
+        notebook.cells.insert(1, nbformat.v4.new_markdown_cell(NAMES_NOTE))
+        notebook.cells.append(nbformat.v4.new_code_cell(NAMES_CELL))
     notebook.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
                          "language_info": {"name": "python"}, "colab": {"provenance": []},
-                         METADATA_KEY: {"edition": edition, "glue": {k: glue[k] for k in sorted(ctx.glued)}}}
+                         METADATA_KEY: {"edition": edition}}
     for index, cell in enumerate(notebook.cells):
         cell["id"] = f"cell-{index}"
     return notebook
@@ -171,22 +172,14 @@ def notebook_text(notebook: nbformat.NotebookNode) -> str:
     return nbformat.writes(notebook) + "\n"
 
 
-def chapter_glue(chapter: Path, build_dir: Path | None) -> dict[str, str]:
-    """The values to show: those committed in either edition's notebook, overridden by a build's."""
-    values = committed_glue(notebook_path(chapter, "student")) | committed_glue(notebook_path(chapter, "reader"))
-    return values | (build_glue(build_dir, chapter.stem) if build_dir else {})
-
-
-def export_notebooks(book_dir: str | os.PathLike, config_file: str | os.PathLike,
-                     build_dir: str | os.PathLike | None = None) -> list[Path]:
+def export_notebooks(book_dir: str | os.PathLike, config_file: str | os.PathLike) -> list[Path]:
     """Write both editions' notebooks of every chapter; return the paths written."""
     book = load_book(book_dir, config_file)
     written = []
     for chapter in chapter_files(book_dir):
-        glue = chapter_glue(chapter, Path(build_dir) if build_dir else None)
         for edition in EDITIONS:
             target = notebook_path(chapter, edition)
-            atomic_write_text(target, notebook_text(chapter_notebook(book, chapter, glue, edition)))
+            atomic_write_text(target, notebook_text(chapter_notebook(book, chapter, edition)))
             written.append(target)
     return written
 
@@ -211,7 +204,7 @@ def render_downloads(book_dir: str | os.PathLike, config_file: str | os.PathLike
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`make notebooks`: regenerate the notebooks of the repository's book (values from _build when built);
+    """`make notebooks`: regenerate the notebooks of the repository's book (no build needed);
     with --downloads, rewrite the built site's download notebooks instead (`make book` does)."""
     args = sys.argv[1:] if argv is None else argv
     root, build = REPOSITORY_ROOT, REPOSITORY_ROOT / "_build"
@@ -219,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         if args == ["--downloads"]:
             paths = render_downloads(root / "book", root / "_config.yml", build)
         elif not args:
-            paths = export_notebooks(root / "book", root / "_config.yml", build)
+            paths = export_notebooks(root / "book", root / "_config.yml")
         else:
             raise ValueError(f"unknown arguments {' '.join(args)}: use none, or --downloads")
     except (OSError, ValueError) as exc:

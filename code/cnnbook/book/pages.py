@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -16,9 +17,10 @@ from cnnbook.core import store
 from cnnbook.core.backend import keras
 from cnnbook.core.data import Splits, load_splits
 from cnnbook.core.fast_run import evaluate_with_tta
-from cnnbook.core.files import REPOSITORY_ROOT, atomic_path
+from cnnbook.core.files import REPOSITORY_ROOT
 from cnnbook.core.metrics import model_logits, softmax
 from cnnbook.core.names import MODEL_NAMES
+from cnnbook.core.outputs import stored_outputs
 from cnnbook.core.store import history_column
 from cnnbook.lessons.uncertainty import DenseHead
 
@@ -56,39 +58,21 @@ def histories() -> dict[str, dict[str, Any]]:
     return {name: store.read_history(name) for name in MODEL_NAMES}
 
 
-CACHE_DIR = REPOSITORY_ROOT / "_build" / ".cnnbook-cache"  # cleared with _build by `make book`
-
-
-def _cache_file(name: str, split: str, tta: int = 0) -> Path:
-    """Where a run's logits on a split are kept: keyed by the model file's and the data's hashes."""
-    entry = store.read_manifest(store.models_dir())[name]
-    model_hash = entry["files"][f"{name}.keras"][:16]
-    return CACHE_DIR / f"{name}-{split}-tta{tta}-{model_hash}-{book_data().fingerprint[:16]}.npy"
-
-
 @functools.lru_cache(maxsize=None)
 def logits(name: str, split: str, tta: int = 0) -> np.ndarray:
     """Pre-softmax outputs of a trained run on the 'val' or 'test' split, with test-time
-    augmentation of level ``tta`` (cnnbook.core.augment): computed once per build (the chapters
-    share them through a cache keyed by the model's and the data's checksums)."""
+    augmentation of level ``tta`` (cnnbook.core.augment). Every run stores its plain logits beside
+    the model (checksummed in the manifest, the fast runs their TTA ones too): the same numbers on
+    every CPU; anything else comes from the store of outputs (cnnbook.core.outputs)."""
     images = {"val": book_data().x_val, "test": book_data().x_test}[split]
     stored = store.read_predictions(name)
-    if stored is not None:  # the fast models: logits stored at training time (checksummed)
+    if stored is not None and f"{split}_tta{tta}" in stored:
         _check_stored(name, stored[f"{split}_tta0"], images)
         return stored[f"{split}_tta{tta}"]
-    cached = _cache_file(name, split, tta)
-    if cached.is_file():
-        return np.load(cached)
-    values = (evaluate_with_tta(trained_model(name), images, tta) if tta
-              else model_logits(trained_model(name), images))
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(cached) as tmp:
-            with open(tmp, "wb") as handle:
-                np.save(handle, values)
-    except OSError:  # a read-only checkout still builds, only slower
-        pass
-    return values
+    if not tta:
+        return stored_outputs(name, "logits", images, lambda x: model_logits(trained_model(name), x))
+    return stored_outputs(name, f"logits-tta{tta}", images, lambda x: evaluate_with_tta(trained_model(name), x, tta),
+                          modules=("cnnbook.core.augment", "cnnbook.core.fast_run"))
 
 
 def _check_stored(name: str, plain: np.ndarray, images: np.ndarray, n: int = 200) -> None:
@@ -96,7 +80,7 @@ def _check_stored(name: str, plain: np.ndarray, images: np.ndarray, n: int = 200
     fresh = model_logits(trained_model(name), images[:n])
     if len(plain) != len(images) or not np.allclose(plain[:n], fresh, atol=0.02, rtol=0.01):
         raise ValueError(f"{name}.predictions.npz does not match the model {name!r}; recompute it "
-                         "with cnnbook.core.fast_run.store_predictions")
+                         "with cnnbook.core.train.store_logits (fast runs: cnnbook.core.fast_run.store_predictions)")
 
 
 @functools.lru_cache(maxsize=None)
@@ -106,8 +90,9 @@ def _probe(name: str, layer: str) -> keras.Model:
 
 
 def outputs_on(name: str, images: np.ndarray, layer: str) -> np.ndarray:
-    """Outputs of one layer of a trained model on any images (the probe model is reused)."""
-    return np.asarray(_probe(name, layer).predict(images, batch_size=500, verbose=0))
+    """Outputs of one layer of a trained model on any images (computed once: cnnbook.core.outputs)."""
+    return stored_outputs(name, f"layer:{layer}", images,
+                          lambda x: np.asarray(_probe(name, layer).predict(x, batch_size=500, verbose=0)))
 
 
 @functools.lru_cache(maxsize=None)
@@ -165,6 +150,31 @@ def correct_examples_per_class(labels: np.ndarray, predictions: Mapping[str, np.
     return np.array([p[0] for p in picks])
 
 
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def roundoff_bound(value: float, floor: int = -5) -> str:
+    """A float32 round-off difference as the power of ten it stays below, with 3x to spare:
+    1.2e-05 -> '10⁻⁴'; never below 10^floor.
+
+    Its digits depend on the CPU's instruction set and the library's code path; its order of
+    magnitude does not, so the page shows only that (chapters Convolution and Regularization). The
+    floor is there because one path may add in the same order as the reference (a difference of
+    exactly 0) where another leaves 1e-6: both read "below 10⁻⁵"."""
+    value = abs(float(value))
+    exponent = max(math.ceil(math.log10(3 * value)), floor) if value > 0 else floor
+    return "10" + str(exponent).translate(SUPERSCRIPT)
+
+
+def significant(value: float, digits: int = 2) -> str:
+    """A number rounded to its leading digits, with thousands separators: 81,234.5 -> '81,000'."""
+    if value == 0:
+        return "0"
+    places = digits - 1 - math.floor(math.log10(abs(value)))
+    rounded = round(float(value), places)
+    return f"{rounded:,.{max(places, 0)}f}"
+
+
 def percent(value: float, digits: int = 1) -> str:
     """0.7712 -> '77.1%'."""
     return f"{100 * value:.{digits}f}%"
@@ -176,12 +186,22 @@ def format_report(report: Mapping[str, float]) -> dict[str, str]:
     return {key: percent(value, rates[key]) if key in rates else f"{value:.3f}" for key, value in report.items()}
 
 
+GLUED: dict[str, str] = {}  # every value glued in this kernel, for glued_table (the Colab notebooks)
+
+
 def glue_values(values: Mapping[str, Any]) -> None:
     """Glue each value (already formatted as text) for the prose, without displaying it."""
     from myst_nb import glue
 
     for key, value in values.items():
-        glue(key, value if isinstance(value, str) else str(value), display=False)
+        text = value if isinstance(value, str) else str(value)
+        GLUED[key] = text
+        glue(key, text, display=False)
+
+
+def glued_table():
+    """The values glued so far, as a table: what a notebook's ⟨name⟩ stands for (every chapter's last cell)."""
+    return markdown_table(["name", "value"], [[f"⟨{key}⟩", text.replace("|", "\\|")] for key, text in GLUED.items()])
 
 
 def figure_png(figure: Figure, dpi: int = SAVE_DPI) -> bytes:

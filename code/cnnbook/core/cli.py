@@ -1,4 +1,4 @@
-"""Command line: `python -m cnnbook train | info | evaluate` (errors: one line, exit code 1).
+"""Command line: `python -m cnnbook train | info | evaluate | clear-cache` (errors: one line, exit code 1).
 
 Only what a command needs is imported when it runs: `--help` and `info` never import TensorFlow.
 """
@@ -13,6 +13,7 @@ from typing import Callable
 from cnnbook.core.data import NUM_CLASSES, VAL_SIZE
 from cnnbook.core.exceptions import CnnbookError
 from cnnbook.core.names import ALL_MODELS, FAST_MODELS, MODEL_NAMES, run_name
+from cnnbook.core.precision import PRECISIONS, choose_precision
 from cnnbook.core.recipe import TrainConfig
 from cnnbook.core.store import models_dir, writable_folder
 
@@ -79,7 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     restart.add_argument("--fresh", action="store_true", help="discard an unfinished run's checkpoint first")
     train.add_argument("--epochs", type=_whole_number(1), default=TrainConfig.epochs,
                        help="maximum number of epochs")
-    train.add_argument("--float32", action="store_true", help="train in float32 instead of mixed bfloat16")
+    precision = train.add_mutually_exclusive_group()
+    precision.add_argument("--precision", choices=PRECISIONS, default="auto",
+                           help="auto (default): mixed bfloat16 where the CPU has bfloat16 instructions, "
+                                "else float32; the choice and its reason are printed")
+    precision.add_argument("--float32", action="store_const", const="float32", dest="precision",
+                           help="the same as --precision float32")
     train.add_argument("--seed", type=_whole_number(0), default=TrainConfig.seed,
                        help="seed of the weight initialisation and the shuffle order (the split is fixed)")
     train.add_argument("--checkpoint-dir", default=None, help="where per-epoch checkpoints go")
@@ -93,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model", choices=[*ALL_MODELS, "all"], default="all")
     _add_data_dir(evaluate)
     _add_common(evaluate)
+    commands.add_parser("clear-cache", help="delete the stored model outputs the book reuses (.cache/outputs)",
+                        description="Delete every stored model output (cnnbook.core.outputs); "
+                                    "the next build computes them again.")
     return parser
 
 
@@ -106,7 +115,9 @@ def run_train(args: argparse.Namespace) -> int:
     from cnnbook.core.data import load_splits
     from cnnbook.core.train import DEFAULT_CHECKPOINT_DIR, train_model
 
-    config = TrainConfig(epochs=args.epochs, seed=args.seed, mixed_precision=not args.float32)
+    precision = choose_precision(args.precision)
+    log(f"precision: {precision.policy} ({precision.reason})")
+    config = TrainConfig(epochs=args.epochs, seed=args.seed, mixed_precision=precision.mixed)
     out_dir = writable_folder(args.models_dir)  # before the data and hours of training
     splits = load_splits(args.data_dir, val_size=args.val_size)
     for name in _model_names(args.model):
@@ -116,7 +127,8 @@ def run_train(args: argparse.Namespace) -> int:
 
             entry = train_fast_model(name, splits, args.seed, out_dir,
                                      Path(args.checkpoint_dir or DEFAULT_CHECKPOINT_DIR),
-                                     resume=args.resume, fresh=args.fresh, log=log)
+                                     resume=args.resume, fresh=args.fresh, log=log,
+                                     mixed_precision=precision.mixed)
             log(f"[{run_name(name, args.seed)}] test accuracy {entry['test_accuracy']:.4f}, "
                 f"with TTA {entry['test_accuracy_tta']:.4f} ({entry['train_seconds'] / 60:.1f} min)")
             continue
@@ -182,7 +194,7 @@ def _mean_sd(values: list[float]) -> str:
 def run_evaluate(args: argparse.Namespace) -> int:
     """Re-evaluate every stored run of the chosen models on the test set; compare with the manifest."""
     from cnnbook.core.data import data_fingerprint, load_cifar10
-    from cnnbook.core.metrics import accuracy, negative_log_likelihood, predict_probabilities
+    from cnnbook.core.metrics import accuracy, negative_log_likelihood, predict_probabilities, softmax
     from cnnbook.core.store import load_trained, read_manifest, runs
 
     folder = models_dir(args.models_dir)
@@ -197,13 +209,16 @@ def run_evaluate(args: argparse.Namespace) -> int:
     rows, all_match = [], True
     for run in chosen:
         model, entry = load_trained(run, folder), manifest[run]
-        probs = predict_probabilities(model, data.x_test)
+        if "test_accuracy_tta" in entry:  # the fast models: also with test-time augmentation
+            from cnnbook.core.fast_run import plain_and_tta_logits
+
+            plain, tta = plain_and_tta_logits(model, data.x_test, entry["tta_level"])
+            probs = softmax(plain)
+        else:
+            probs = predict_probabilities(model, data.x_test)
         measured, loss = accuracy(probs, data.y_test), negative_log_likelihood(probs, data.y_test)
         checks = [(entry["test_accuracy"], measured)]
-        if "test_accuracy_tta" in entry:  # the fast models: also with test-time augmentation
-            from cnnbook.core.fast_run import evaluate_with_tta
-
-            tta = evaluate_with_tta(model, data.x_test, entry["tta_level"])
+        if "test_accuracy_tta" in entry:
             checks.append((entry["test_accuracy_tta"], float((tta.argmax(1) == data.y_test).mean())))
         match = all(abs(m - e) <= EVALUATE_TOLERANCE for e, m in checks)
         all_match &= match
@@ -217,10 +232,19 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0 if all_match else 1
 
 
+def run_clear_cache(args: argparse.Namespace) -> int:
+    """Delete the store of model outputs; say where it was and how many files it held."""
+    from cnnbook.core.outputs import clear_outputs
+
+    folder, count = clear_outputs()
+    print(f"removed {count} stored outputs from {folder}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = build_parser().parse_args(argv)
-    handlers = {"train": run_train, "info": run_info, "evaluate": run_evaluate}
+    handlers = {"train": run_train, "info": run_info, "evaluate": run_evaluate, "clear-cache": run_clear_cache}
     try:
         return handlers[args.command](args)
     except BrokenPipeError:  # the reader went away (`info | head`): nothing left to say

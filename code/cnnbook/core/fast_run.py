@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import json
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -27,6 +27,7 @@ from cnnbook.core.fast_train import FastRecipe, Trainer, lookahead_decay, total_
 from cnnbook.core.files import atomic_path
 from cnnbook.core.metrics import log_softmax
 from cnnbook.core.models import build_model
+from cnnbook.core.precision import cpu_description
 
 WHITENING_IMAGES = 5000  # airbench fits the whitening on the first 5,000 training images
 
@@ -183,6 +184,22 @@ def evaluate_with_tta(model: keras.Model, images: np.ndarray, level: int) -> np.
     return tta_logits(logits_in_batches(logits_view(model)), images, level)
 
 
+def plain_and_tta_logits(model: keras.Model, images: np.ndarray, level: int) -> tuple[np.ndarray, np.ndarray]:
+    """The plain logits and those with TTA, in one pass over the views: the plain ones are the TTA's
+    identity view, not computed a second time (`python -m cnnbook evaluate`)."""
+    from cnnbook.core.fast_train import logits_view
+
+    forward, kept = logits_in_batches(logits_view(model)), {}
+
+    def logits_of(views: np.ndarray) -> np.ndarray:
+        out = forward(views)
+        if views is images:
+            kept["plain"] = out
+        return out
+    tta = tta_logits(logits_of, images, level)
+    return kept["plain"], tta
+
+
 def _scores(logits: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
     """Accuracy and cross-entropy of float64 logits."""
     log_probs = log_softmax(logits)
@@ -192,8 +209,9 @@ def _scores(logits: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
 
 def train_fast_model(name: str, splits: Splits, seed: int, out_dir: Path, checkpoint_root: Path,
                      resume: bool = False, fresh: bool = False,
-                     log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Train ``fast`` or ``fast_short`` and store it (model, history, manifest entry with TTA)."""
+                     log: Callable[[str], None] = print, mixed_precision: bool = True) -> dict[str, Any]:
+    """Train ``fast`` or ``fast_short`` and store it (model, history, manifest entry with TTA), in
+    mixed bfloat16 or float32 (cnnbook.core.precision chooses by the CPU)."""
     from datetime import datetime, timezone
 
     from cnnbook.core import store
@@ -201,7 +219,7 @@ def train_fast_model(name: str, splits: Splits, seed: int, out_dir: Path, checkp
     from cnnbook.core.names import run_name
 
     run = run_name(name, seed)
-    recipe = FAST_RECIPES[name].with_seed(seed)
+    recipe = replace(FAST_RECIPES[name].with_seed(seed), mixed_precision=mixed_precision)
     checkpoint = Path(checkpoint_root) / run / "fast-checkpoint.npz"
     if fresh:
         checkpoint.unlink(missing_ok=True)
@@ -228,7 +246,8 @@ def train_fast_model(name: str, splits: Splits, seed: int, out_dir: Path, checkp
              "n_val": len(splits.x_val), "n_test": len(splits.x_test),
              "data_fingerprint": splits.fingerprint, "tensorflow_version": tf.__version__,
              "keras_version": keras.__version__,
-             "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+             "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+             "cpu": cpu_description()}  # the machine the minutes and images/s were measured on
     document = store.history_document(run, len(history), history)
     entry = store.save_trained(store.writable_folder(out_dir), run, model, document, entry)
     store.save_predictions(out_dir, run, logits)

@@ -29,6 +29,7 @@ import numpy as np
 
 from cnnbook.core.backend import keras, tf
 from cnnbook.core.names import LOGITS_LAYER
+from cnnbook.core.precision import native_bfloat16
 from cnnbook.core.recipe import Trial
 
 
@@ -58,7 +59,7 @@ class FastRecipe:
     batchnorm: bool = True
     whitening: bool = True
     seed: int = 42
-    mixed_precision: bool = True
+    mixed_precision: bool = field(default_factory=native_bfloat16)  # by the CPU: cnnbook.core.precision
 
     def __post_init__(self) -> None:
         """Refuse a recipe that cannot train, naming the field."""

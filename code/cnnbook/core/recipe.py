@@ -3,7 +3,8 @@
 The recipe (the same for all three models, so the regularizer is the only difference):
 Adam(1e-3), batch 128, learning rate x0.5 after 3 epochs without a new best validation loss
 (floor 1e-5), early stopping after 8 epochs without a new best validation accuracy with the
-best weights restored, at most 60 epochs, mixed bfloat16 compute on the CPU. No data
+best weights restored, at most 60 epochs, mixed bfloat16 compute where the CPU has bfloat16
+instructions, float32 elsewhere (cnnbook.core.precision). No data
 augmentation: it is a regularizer too, and the book compares Dropout and BatchNorm alone.
 
 What was tried first is recorded in TRIED_FIRST (shown in chapter "Regularization"). Early
@@ -13,10 +14,11 @@ over-confident (chapter "Calibration").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from cnnbook.core.names import DEFAULT_SEED
+from cnnbook.core.precision import native_bfloat16
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class TrainConfig:
     min_lr: float = 1e-5
     early_stopping_patience: int = 8
     seed: int = DEFAULT_SEED
-    mixed_precision: bool = True
+    mixed_precision: bool = field(default_factory=native_bfloat16)  # by the CPU: cnnbook.core.precision
 
     def __post_init__(self) -> None:
         """Refuse a recipe that cannot train, naming the field and what it must be."""

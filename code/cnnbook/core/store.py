@@ -231,13 +231,15 @@ def save_trained(folder: str | os.PathLike, name: str, model: keras.Model, histo
     return entry
 
 
-def save_predictions(folder: str | os.PathLike, name: str, arrays: Mapping[str, np.ndarray]) -> None:
-    """Store a run's logits (float16, e.g. "test_tta2") beside the model; checksum in its entry."""
+def save_predictions(folder: str | os.PathLike, name: str, arrays: Mapping[str, np.ndarray],
+                     dtype: type = np.float16) -> None:
+    """Store a run's logits (e.g. "test_tta2"; float16 for the fast runs' many views, float32 for the
+    plain logits of the others) beside the model; checksum in its entry."""
     folder = Path(folder)
     path = predictions_file(folder, name)
     with exclusive_lock(folder / LOCK_NAME, f"storing the predictions of {name!r}", wait=True):
         buffer = io.BytesIO()
-        np.savez_compressed(buffer, **{key: np.asarray(a, np.float16) for key, a in arrays.items()})
+        np.savez_compressed(buffer, **{key: np.asarray(a, dtype) for key, a in arrays.items()})
         with atomic_path(path) as tmp:
             tmp.write_bytes(buffer.getvalue())
         entry = manifest_entry(folder, name)

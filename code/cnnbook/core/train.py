@@ -28,9 +28,10 @@ from cnnbook.core.backend import keras, tf
 from cnnbook.core.data import Splits
 from cnnbook.core.exceptions import CheckpointError
 from cnnbook.core.files import REPOSITORY_ROOT, atomic_path, exclusive_lock, fault_point, remove_stale_temporaries
-from cnnbook.core.metrics import accuracy, negative_log_likelihood, predict_probabilities
+from cnnbook.core.metrics import accuracy, model_logits, negative_log_likelihood, predict_probabilities
 from cnnbook.core.models import build_model
 from cnnbook.core.names import run_name
+from cnnbook.core.precision import cpu_description
 from cnnbook.core.recipe import TrainConfig
 
 DEFAULT_CHECKPOINT_DIR = REPOSITORY_ROOT / "checkpoints"
@@ -258,6 +259,21 @@ def _write_results(run: str, model: keras.Model, state: dict[str, Any], splits: 
         "data_fingerprint": splits.fingerprint,
         "tensorflow_version": tf.__version__, "keras_version": keras.__version__,
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "cpu": cpu_description(),  # the machine the minutes and images/s were measured on
     }
     document = store.history_document(run, state["best_epoch"], history)
-    return store.save_trained(out_dir, run, model, document, entry)
+    entry = store.save_trained(out_dir, run, model, document, entry)
+    store.save_predictions(out_dir, run, plain_logits(model, splits), np.float32)
+    return store.manifest_entry(out_dir, run)
+
+
+def plain_logits(model: keras.Model, splits: Splits) -> dict[str, np.ndarray]:
+    """A run's validation and test logits ("val_tta0", "test_tta0"), stored beside it: the book's pages
+    are computed from them, so every CPU shows the same numbers (cnnbook.book.pages.logits)."""
+    return {"val_tta0": model_logits(model, splits.x_val), "test_tta0": model_logits(model, splits.x_test)}
+
+
+def store_logits(run: str, splits: Splits, folder: str | os.PathLike | None = None) -> None:
+    """Compute and store the plain logits of an already stored run (see plain_logits)."""
+    folder = store.models_dir(folder)
+    store.save_predictions(folder, run, plain_logits(store.load_trained(run, folder), splits), np.float32)
