@@ -5,17 +5,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MODEL ?= all
 
-.PHONY: test train book book-student notebooks info evaluate bench source-hash check-site clear-cache
+.PHONY: test train book book-student notebooks info evaluate bench source-hash check-site check-book clear-cache
 
-# Everything the book's outputs depend on besides its own pages (the package, the trained models, the
-# pinned environment, the book's configuration and stylesheet, the benchmark results and the CIFAR-10
-# files it reads): when it changes, the execution cache and the HTML are stale, so `make book` starts
-# from a clean _build. Temporary files of interrupted writes (.name.XXXX.tmp...) and lock files are
-# not content and are left out.
-DATA_DIR := $(or $(CIFAR10_DIR),$(HOME)/.keras/datasets/cifar-10-batches-py)
-SOURCE_HASH_CMD = { find code best_models book/_ext book/_static/cnnbook.css benchmarks/results -type f ! -path '*/__pycache__/*' ! -path '*.egg-info/*' \
-	! -name '.*.tmp*' ! -name '*.lock'; echo requirements.txt; echo _config.yml; \
-	find "$(DATA_DIR)" -maxdepth 1 -type f 2>/dev/null; } | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-64
+# The key that decides whether `make book` may reuse _build (tools/source_hash.py: the package, the models,
+# the pinned environment, the configuration, the benchmark results and the CIFAR-10 files it reads).
+SOURCE_HASH_CMD = $(PY) tools/source_hash.py
 
 $(STAMP): pyproject.toml requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +22,7 @@ $(STAMP): pyproject.toml requirements.txt
 PYTEST_WORKERS ?= 2
 test: $(STAMP)
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n $(PYTEST_WORKERS) tests
 
 train: $(STAMP)
@@ -51,7 +46,6 @@ book: $(STAMP)
 		&& PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter-book build book --warningiserror --keep-going \
 		&& echo "$$hash" > _build/.source-hash
 	$(PY) -m cnnbook.book.notebooks --downloads  # the .ipynb download button: plain Markdown, with outputs
-	$(PY) -m pytest -q tests/book/test_html.py tests/book/test_notebook_values.py
 
 # The student edition: the same book without the solutions (sphinx-exercise's hide_solutions, no
 # _sources/, no download button), its configuration derived from _config.yml by cnnbook.book.editions.
@@ -61,11 +55,17 @@ book-student: book
 	$(PY) -m cnnbook.book.editions $(STUDENT_DIR)/_config.yml
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter-book build book --config $(STUDENT_DIR)/_config.yml \
 		--path-output $(STUDENT_DIR) --warningiserror --keep-going
-	$(PY) -m pytest -q tests/book/test_student_edition.py
 
 # The built pages in headless Chromium (Debian's chromium + chromium-driver, selenium): console
 # errors, raw markup, unrendered math, images and their alt text, search; phone-width screenshots.
 check-site: $(STAMP)
+	$(PY) tools/check_site.py
+
+# Every check of the built book, one target (CI and the Pages workflow run it after `make book` and, when
+# built, `make book-student`): the HTML and the notebooks, no solution in the student edition, then the
+# pages of both editions in headless Chromium.
+check-book: $(STAMP)
+	$(PY) -m pytest -q tests/book/test_html.py tests/book/test_notebook_values.py tests/book/test_student_edition.py
 	$(PY) tools/check_site.py
 
 notebooks: $(STAMP)

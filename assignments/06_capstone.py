@@ -19,8 +19,6 @@
 # Estimated time: 4–6 hours, most of it training (about 20 min on a laptop CPU for the defaults).
 
 # %%
-import os
-
 import numpy as np
 from cnnbook.core.backend import keras
 from cnnbook.core.metrics import accuracy

@@ -9,7 +9,8 @@ step, read by a callback (tracing, pipeline start-up and fit's own set-up are ex
 over `--repeats` is reported with the bfloat16/float32 ratio, each model's achieved FLOP/s
 (training_flops_per_image x images/s) as a fraction of the machine's matmul peak in the same
 precision, and its images/s (in the precision `cnnbook train` chooses here) relative to the
-baseline. The first line names the CPU and that choice with its reason. Random pixels and labels: the cost of a step does not
+baseline. The first line names the CPU and that choice with its reason. Random pixels and labels:
+the cost of a step does not
 depend on the values. The fast models are timed through their own training step (batch 1,024, so a quarter of the
 steps: the same number of images). Close other CPU-heavy programs first: the machine has 2 cores.
 """

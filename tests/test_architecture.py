@@ -36,12 +36,12 @@ def test_no_import_cycle() -> None:
     assert cycles == []
 
 
-def _lint(folder: Path, append_to_dropout: str = "") -> subprocess.CompletedProcess:
-    """Run lint-imports with the project's contracts on a copy of the package (optionally edited)."""
+def _lint(folder: Path, append_to_dropout: str = "", module: str = "lessons/dropout.py") -> subprocess.CompletedProcess:
+    """Run lint-imports with the project's contracts on a copy of the package (one module optionally edited)."""
     shutil.copytree(ROOT / "code", folder / "code", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     shutil.copy(ROOT / "pyproject.toml", folder / "pyproject.toml")
-    with open(folder / "code" / "cnnbook" / "lessons" / "dropout.py", "a", encoding="utf-8") as lesson:
-        lesson.write(append_to_dropout)
+    with open(folder / "code" / "cnnbook" / module, "a", encoding="utf-8") as edited:
+        edited.write(append_to_dropout)
     lint = Path(sys.executable).with_name("lint-imports")
     env = {"PYTHONPATH": str(folder / "code"), "PATH": str(lint.parent)}
     return subprocess.run([str(lint), "--no-cache"], cwd=folder, capture_output=True, text=True, env=env)
@@ -53,3 +53,11 @@ def test_layer_contracts_are_kept_and_a_violation_fails(tmp_path: Path) -> None:
     broken = _lint(tmp_path / "broken", "\nfrom cnnbook.book import figures  # noqa: E402,F401\n")
     assert broken.returncode != 0
     assert "BROKEN" in broken.stdout and "cnnbook.lessons.dropout -> cnnbook.book.figures" in broken.stdout
+
+
+@pytest.mark.parametrize("module", ["core/outputs.py", "core/precision.py", "lessons/gradcam.py"])
+def test_tensorflow_contract_names_packages_and_catches_a_new_module(tmp_path: Path, module: str) -> None:
+    broken = _lint(tmp_path / "broken", "\nimport tensorflow  # noqa: E402,F401\n", module)
+    assert broken.returncode != 0
+    shown = broken.stdout.replace("\n", " ")
+    assert "TensorFlow and Keras are imported only through cnnbook.core.backend BROKEN" in shown

@@ -4,7 +4,8 @@ Serves _build/html on 127.0.0.1 and drives Debian's Chromium through selenium (c
 Per page: no console errors; every formula rendered (each `.math` element Sphinx writes holds a
 MathJax node, and no raw $...$, \\(...\\) or \\[...\\] is left in the text); no raw Markdown or MyST in the
 text; every image loaded, with alt text that is not a file name; a 390-px-wide screenshot saved
-under _build/screenshots/. The search page must find "Grad-CAM". Exit code 1 with one line per
+under _build/screenshots/. The search page must find "Grad-CAM". The student edition
+(`make book-student`) is checked the same way when it is built. Exit code 1 with one line per
 problem; without Chromium, one line that says how to get it.
 """
 
@@ -20,10 +21,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
+STUDENT_HTML = ROOT / "_build" / "student" / "_build" / "html"  # `make book-student`
 SHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 DESKTOP, PHONE = (1280, 900), (390, 844)
-RAW_MARKUP = [r"\|\s*[-—–]+\s*\|", r"(\|[^|\n]*){3,}\|", r"\{glue", r"\{cite", r"\{numref", r"^:::", r"```\{", r"\{doc\}"]
+RAW_MARKUP = [r"\|\s*[-—–]+\s*\|", r"(\|[^|\n]*){3,}\|", r"\{glue", r"\{cite", r"\{numref", r"^:::", r"```\{", r"\{doc\}"]  # noqa: E501  (one case per line)
 RAW_MATH = (r"\$[^$\n]*[\\^_{}][^$\n]*\$"  # $...$ holding TeX (a backslash, ^, _ or braces)
             r"|\\\((?:(?!\\\)).)*\\\)|\\\[(?:(?!\\\]).)*\\\]")  # Sphinx's \(...\) and \[...\], as MathJax left them
 # Every element Sphinx writes for a formula (span.math inline, div.math displayed) must hold the node
@@ -107,7 +109,7 @@ def _math_problems(driver) -> list[str]:
     return [f"{formulas - rendered} of {formulas} formulas not rendered by MathJax, e.g. {raw}"]
 
 
-def _page_problems(driver, url: str, name: str) -> list[str]:
+def _page_problems(driver, url: str, name: str, shots: Path | None = None) -> list[str]:
     """Everything wrong with one page at desktop width, then a phone-width screenshot."""
     problems = []
     driver.set_window_size(*DESKTOP)
@@ -141,7 +143,7 @@ def _page_problems(driver, url: str, name: str) -> list[str]:
     driver.get(url)
     _wait_until_rendered(driver)
     problems += [f"{name} (390 px): {p}" for p in driver.execute_script(CLIPPED_JS) + _math_problems(driver)]
-    driver.save_screenshot(str(SHOTS / f"{name}-390px.png"))
+    driver.save_screenshot(str((shots or SHOTS) / f"{name}-390px.png"))
     driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     return list(dict.fromkeys(problems + _console_errors(driver, f"{name} (390 px)")))
 
@@ -160,8 +162,22 @@ def _search_problems(driver, base: str) -> list[str]:
     return []
 
 
+def _check_edition(driver, html: Path, shots: Path, prefix: str) -> tuple[int, list[str]]:
+    """Every page of one built site (and its search); the number of pages and the problems found."""
+    shots.mkdir(parents=True, exist_ok=True)
+    pages = sorted(p for p in html.glob("*.html") if p.name not in ("search.html", "genindex.html"))
+    server, base = _serve(html)
+    try:
+        problems = [p for page in pages for p in _page_problems(driver, f"{base}/{page.name}", page.stem, shots)]
+        problems += _search_problems(driver, base)
+    finally:
+        server.shutdown()
+    return len(pages), [f"{prefix}{p}" for p in problems]
+
+
 def main() -> int:
-    """Check every page; print one line per problem; 0 if none."""
+    """Check every page of the reader edition, and of the student edition when it is built; print one
+    line per problem; 0 if none."""
     if not (Path(CHROMIUM).exists() and Path(DRIVER).exists()):
         print("check-site needs Chromium: `apt-get install chromium chromium-driver` (Debian), then rerun",
               file=sys.stderr)
@@ -169,20 +185,20 @@ def main() -> int:
     if not (HTML / "index.html").exists():
         print(f"{HTML} is missing: run `make book` first", file=sys.stderr)
         return 1
+    editions = [(HTML, SHOTS, "")]
+    if (STUDENT_HTML / "index.html").exists():
+        editions.append((STUDENT_HTML, SHOTS / "student", "student/"))
     shutil.rmtree(SHOTS, ignore_errors=True)
-    SHOTS.mkdir(parents=True)
-    pages = sorted(p for p in HTML.glob("*.html") if p.name not in ("search.html", "genindex.html"))
-    server, base = _serve(HTML)
     driver = _browser()
     try:
-        problems = [p for page in pages for p in _page_problems(driver, f"{base}/{page.name}", page.stem)]
-        problems += _search_problems(driver, base)
+        checked = [_check_edition(driver, html, shots, prefix) for html, shots, prefix in editions]
     finally:
         driver.quit()
-        server.shutdown()
+    problems = [p for _, found in checked for p in found]
     for line in problems:
         print(line)
-    print(f"check-site: {len(pages)} pages, {len(problems)} problems; screenshots in {SHOTS.relative_to(ROOT)}")
+    counts = " + ".join(f"{n} {'student' if prefix else 'reader'}" for (n, _), (_, _, prefix) in zip(checked, editions))
+    print(f"check-site: {counts} pages, {len(problems)} problems; screenshots in {editions[0][1].relative_to(ROOT)}")
     return 1 if problems else 0
 
 

@@ -65,8 +65,8 @@ def other_path() -> dict[str, str]:
 
 def run_tagged_cells(chapter: str, env: dict[str, str], out: Path) -> dict:
     """What the chapter's tagged cells show and glue, run under env."""
-    base = {k: v for k, v in os.environ.items()
-            if k not in ("TF_ENABLE_ONEDNN_OPTS", "ONEDNN_MAX_CPU_ISA", "OPENBLAS_CORETYPE", "NPY_DISABLE_CPU_FEATURES")}
+    paths = ("TF_ENABLE_ONEDNN_OPTS", "ONEDNN_MAX_CPU_ISA", "OPENBLAS_CORETYPE", "NPY_DISABLE_CPU_FEATURES")
+    base = {k: v for k, v in os.environ.items() if k not in paths}
     done = subprocess.run([sys.executable, "-c", PROBE, str(ROOT / "book" / f"{chapter}.md"), TAG, str(out)],
                           cwd=ROOT / "book", env=base | env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, f"{chapter}: the tagged cells failed under {env}: {done.stderr[-2000:]}"

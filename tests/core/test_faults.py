@@ -342,25 +342,3 @@ def test_rehashed_broken_model_file(tmp_path: Path, capsys: pytest.CaptureFixtur
                      "--data-dir", str(cifar_folder))
     assert code == 1
     _assert_one_line(err, str(path), *words)
-
-
-# -- 7. the book's cache key --------------------------------------------------------------------------
-
-def _source_hash(data_dir: Path) -> str:
-    """`make source-hash` with CIFAR10_DIR=data_dir."""
-    result = subprocess.run(["make", "-s", "source-hash"], cwd=ROOT, capture_output=True, text=True, check=True,
-                            env={**os.environ, "CIFAR10_DIR": str(data_dir)})
-    return result.stdout.strip()
-
-
-def test_book_cache_key_covers_the_data_but_not_temporaries(tmp_path: Path, write_cifar_folder) -> None:
-    first = write_cifar_folder(tmp_path / "a")
-    other = write_cifar_folder(tmp_path / "b", per_batch=30)
-    assert _source_hash(first) != _source_hash(other)
-    before = _source_hash(first)
-    stale = ROOT / "best_models" / ".baseline.keras.abcd1234.tmp.keras"
-    try:
-        stale.write_bytes(b"left by a kill")
-        assert _source_hash(first) == before
-    finally:
-        stale.unlink(missing_ok=True)

@@ -36,9 +36,9 @@ def test_variants_differ_only_by_their_regularizer() -> None:
 
 
 def test_dropout_rate_and_batchnorm_bias() -> None:
-    assert {l.rate for l in build_model("dropout").layers if isinstance(l, layers.Dropout)} == {0.5}
+    assert {x.rate for x in build_model("dropout").layers if isinstance(x, layers.Dropout)} == {0.5}
     bn_model = build_model("batchnorm")
-    assert not any(l.use_bias for l in bn_model.layers if isinstance(l, (layers.Conv2D,)))
+    assert not any(x.use_bias for x in bn_model.layers if isinstance(x, (layers.Conv2D,)))
     assert bn_model.get_layer("logits").use_bias
 
 

@@ -35,7 +35,7 @@ WRONG: dict[str, dict[str, list[tuple[str, str]]]] = {
     },
     "03_parameters": {
         # the biases are forgotten
-        "q1_conv_params": [("return kh * kw * c_in * c_out + (c_out if use_bias else 0)", "return kh * kw * c_in * c_out")],
+        "q1_conv_params": [("return kh * kw * c_in * c_out + (c_out if use_bias else 0)", "return kh * kw * c_in * c_out")],  # noqa: E501  (one case per line)
         # the moving mean and variance are forgotten
         "q2_dense_batchnorm_params": [("return 2 * channels, 2 * channels", "return 2 * channels, 0")],
         # BatchNorm's moving statistics counted as trainable
@@ -55,7 +55,7 @@ WRONG: dict[str, dict[str, list[tuple[str, str]]]] = {
         # the first images of each class: the seed decides nothing
         "q1_subset": [("rng.choice(members, size=per_class, replace=False)", "members[:per_class]")],
         # weight decay on the convolutions only
-        "q2_regularized_model": [('if layer["class_name"] in ("Conv2D", "Dense"):', 'if layer["class_name"] == "Conv2D":')],
+        "q2_regularized_model": [('if layer["class_name"] in ("Conv2D", "Dense"):', 'if layer["class_name"] == "Conv2D":')],  # noqa: E501  (one case per line)
         # baseline minus regularized: every difference has the wrong sign
         "q3_comparison": [("(probs_reg, labels), (probs_base, labels)", "(probs_base, labels), (probs_reg, labels)")],
     },
@@ -64,7 +64,7 @@ WRONG: dict[str, dict[str, list[tuple[str, str]]]] = {
         "q1_reliability_bins": [('np.searchsorted(edges, confidence, side="left")',
                                  'np.searchsorted(edges, confidence, side="right")')],
         # every non-empty bin weighted equally instead of by its share of the predictions
-        "q2_ece": [("return float(np.sum(counts[filled] * np.abs(accuracy[filled] - confidence[filled])) / counts.sum())",
+        "q2_ece": [("return float(np.sum(counts[filled] * np.abs(accuracy[filled] - confidence[filled])) / counts.sum())",  # noqa: E501  (one case per line)
                     "return float(np.mean(np.abs(accuracy[filled] - confidence[filled])))")],
         # logits multiplied by T instead of divided
         "q3_temperature": [("z = np.asarray(logits, dtype=np.float64) / temperature",

@@ -72,7 +72,7 @@ def test_invalid_json_scores_zero_with_a_one_line_reason(grade, tmp_path) -> Non
 
 
 def test_json_that_is_not_a_notebook_scores_zero(grade, tmp_path) -> None:
-    for i, text in enumerate(['[1, 2]', '{"cells": "nope", "nbformat": 4}', "\xff\xfe".encode("latin-1").decode("latin-1")]):
+    for i, text in enumerate(['[1, 2]', '{"cells": "nope", "nbformat": 4}', "\xff\xfe".encode("latin-1").decode("latin-1")]):  # noqa: E501  (one case per line)
         path = tmp_path / f"odd{i}.ipynb"
         path.write_text(text, encoding="latin-1")
         report = grade(path, NAME)
@@ -86,7 +86,7 @@ def test_a_missing_module_is_named(grade, notebook_with_cells, tmp_path) -> None
 
 
 def test_reading_the_hidden_tests_finds_nothing(build, grade, notebook_with_cells, tmp_path) -> None:
-    snoop = ("import glob, os\nfound = glob.glob('**/*.py', recursive=True) + glob.glob('**/*autograder*', recursive=True)\n"
+    snoop = ("import glob, os\nfound = glob.glob('**/*.py', recursive=True) + glob.glob('**/*autograder*', recursive=True)\n"  # noqa: E501  (one case per line)
              "assert not found, found\nopen('tests/q1_output_size.py').read()")
     report = grade(notebook_with_cells(NAME, [snoop] + _solution_cells(build), tmp_path / "snoop.ipynb"))
     assert report.problems == ("code cell 1: FileNotFoundError: [Errno 2] No such file or directory: "

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-SPEC = importlib.util.spec_from_file_location("check_site", Path(__file__).resolve().parents[2] / "tools" / "check_site.py")
+TOOLS = Path(__file__).resolve().parents[2] / "tools"
+SPEC = importlib.util.spec_from_file_location("check_site", TOOLS / "check_site.py")
 check_site = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(check_site)
 
@@ -36,7 +37,7 @@ def test_unrendered_math_is_caught(text: str) -> None:
     assert re.search(check_site.RAW_MATH, text)
 
 
-@pytest.mark.parametrize("alt, bad", [("_images/e748102ce73b0d63165c7cbcae26526c6d3bd0a604a04db7d0163a39d802d809.png", True),
+@pytest.mark.parametrize("alt, bad", [("_images/e748102ce73b0d63165c7cbcae26526c6d3bd0a604a04db7d0163a39d802d809.png", True),  # noqa: E501  (one case per line)
                                       ("figure.png", True), ("A confusion matrix of the studied model.", False)])
 def test_file_names_are_not_alt_text(alt: str, bad: bool) -> None:
     assert bool(check_site.FILE_NAME_ALT.search(alt)) is bad

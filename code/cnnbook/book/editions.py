@@ -12,7 +12,6 @@ then searches the whole site for every solution's text.
 from __future__ import annotations
 
 import copy
-import os
 import re
 import sys
 from pathlib import Path

@@ -263,7 +263,7 @@ def index_chapter(name: str, text: str, index: BookIndex) -> None:
         if heading and name not in index.titles and heading.group(1) == "#":
             index.titles[name] = heading.group(2)
         label = LABEL_LINE.match(line) if number not in inside else None
-        following = next((l for l in lines[number + 1:] if l.strip()), "")
+        following = next((line for line in lines[number + 1:] if line.strip()), "")
         if label and HEADING.match(following):
             index.labels[label.group(1)] = HEADING.match(following).group(2)
     _index_blocks([b for _, _, b in blocks if b is not None], index)

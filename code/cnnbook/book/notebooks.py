@@ -37,7 +37,8 @@ STUDENT_DIR = "student"
 SETUP_TEMPLATE = """\
 # Set-up for Google Colab: the book's package and trained models come from its repository.
 # Running locally (after `make book` or `pip install -e .`), this cell does nothing.
-import os, sys
+import os
+import sys
 if "google.colab" in sys.modules and not os.path.isdir("{name}"):
     !git clone --depth 1 {url} {name}
     %pip install --quiet -e {name} myst-nb

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import io
 import math
-from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np

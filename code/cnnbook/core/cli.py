@@ -136,7 +136,8 @@ def run_train(args: argparse.Namespace) -> int:
                             checkpoint_root=args.checkpoint_dir or DEFAULT_CHECKPOINT_DIR,
                             resume=args.resume, fresh=args.fresh, log=log,
                             verbose=2 if not sys.stdout.isatty() else "auto")
-        log(f"[{run_name(name, args.seed)}] test accuracy {entry['test_accuracy']:.4f} after {entry['epochs_run']} epochs "
+        log(f"[{run_name(name, args.seed)}] test accuracy {entry['test_accuracy']:.4f} "
+            f"after {entry['epochs_run']} epochs "
               f"({entry['train_seconds'] / 60:.1f} min)")
     return 0
 

@@ -39,9 +39,9 @@ class TrainConfig:
         """Refuse a recipe that cannot train, naming the field and what it must be."""
         positive = {"epochs": self.epochs, "batch_size": self.batch_size, "lr_patience": self.lr_patience,
                     "early_stopping_patience": self.early_stopping_patience}
-        for field, value in positive.items():
+        for name, value in positive.items():
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{field} must be a whole number >= 1, got {value!r}")
+                raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
         if not 0 < self.min_lr <= self.learning_rate:
             raise ValueError(f"need 0 < min_lr <= learning_rate, got {self.min_lr!r} and {self.learning_rate!r}")
         if not 0 < self.lr_factor < 1:
