@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+TOOLS := PYTHONPATH=$(CURDIR)/tools $(PY)  # the build tooling (tools/booktools), outside the package
 MODEL ?= all
 
 .PHONY: test train book book-student notebooks info evaluate bench source-hash check-site check-book clear-cache
@@ -45,14 +46,14 @@ book: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) tools/execute_chapters.py _build \
 		&& PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter-book build book --warningiserror --keep-going \
 		&& echo "$$hash" > _build/.source-hash
-	$(PY) -m cnnbook.book.notebooks --downloads  # the .ipynb download button: plain Markdown, with outputs
+	$(TOOLS) -m booktools.notebooks --downloads  # the .ipynb download button: plain Markdown, with outputs
 
 # The student edition: the same book without the solutions (sphinx-exercise's hide_solutions, no
-# _sources/, no download button), its configuration derived from _config.yml by cnnbook.book.editions.
+# _sources/, no download button), its configuration derived from _config.yml by booktools.editions.
 # It reuses the reader build's execution cache (_build/.jupyter_cache), so no chapter runs again.
 STUDENT_DIR := _build/student
 book-student: book
-	$(PY) -m cnnbook.book.editions $(STUDENT_DIR)/_config.yml
+	$(TOOLS) -m booktools.editions $(STUDENT_DIR)/_config.yml
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter-book build book --config $(STUDENT_DIR)/_config.yml \
 		--path-output $(STUDENT_DIR) --warningiserror --keep-going
 
@@ -69,7 +70,7 @@ check-book: $(STAMP)
 	$(PY) tools/check_site.py
 
 notebooks: $(STAMP)
-	$(PY) -m cnnbook.book.notebooks
+	$(TOOLS) -m booktools.notebooks
 
 # The stored model outputs (.cache/outputs, cnnbook.core.outputs) survive `rm -rf _build`; this empties them.
 clear-cache: $(STAMP)

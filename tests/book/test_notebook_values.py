@@ -1,6 +1,6 @@
 """After `make book` (which runs these): the notebooks show the figure and exercise numbers the built pages
 show, and the download notebooks the build's outputs. (The committed notebooks carry no build values, so
-they cannot disagree with a build: cnnbook.book.notebooks.) Skipped in `make test` until a build exists."""
+they cannot disagree with a build: booktools.notebooks.) Skipped in `make test` until a build exists."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cnnbook.book.notebooks import chapter_files, load_book
+from booktools.notebooks import chapter_files, load_book
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "_build"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cnnbook.book.editions import (STUDENT_BOOK_PATH, book_solutions, main, normalize, read_config,
+from booktools.editions import (STUDENT_BOOK_PATH, book_solutions, main, normalize, read_config,
                                    student_config)
 
 ROOT = Path(__file__).resolve().parents[2]

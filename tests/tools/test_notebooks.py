@@ -1,4 +1,4 @@
-"""cnnbook.book.notebooks: the Colab notebooks are plain Jupyter, in sync with the chapters, and only the
+"""booktools.notebooks: the Colab notebooks are plain Jupyter, in sync with the chapters, and only the
 reader edition holds the solutions."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import jupytext
 import nbformat
 import pytest
 
-from cnnbook.book.editions import book_solutions, normalize
-from cnnbook.book.myst import EDITIONS
-from cnnbook.book.notebooks import (METADATA_KEY, NAMES_CELL, NAMES_NOTE, SETUP_TAG, chapter_files, chapter_notebook,
+from booktools.editions import book_solutions, normalize
+from booktools.myst import EDITIONS
+from booktools.notebooks import (METADATA_KEY, NAMES_CELL, NAMES_NOTE, SETUP_TAG, chapter_files, chapter_notebook,
                                     export_notebooks, load_book, notebook_path, notebook_text, render_downloads,
                                     repository_url)
 

@@ -2,7 +2,7 @@
 with the solutions) and book/student/<chapter>.ipynb (student edition, without).
 
 `make notebooks` (this module run as a script) reads every chapter of book/_toc.yml that has code
-with jupytext, renders its MyST as plain Markdown (cnnbook.book.myst: glued values as numbers,
+with jupytext, renders its MyST as plain Markdown (booktools.myst: glued values as numbers,
 citations as text with a reference list, admonitions and exercises as blockquotes) and prepends a
 cell that, on Colab only, clones the repository of _config.yml's `repository: url:` and installs it.
 
@@ -27,8 +27,8 @@ import jupytext
 import nbformat
 import yaml
 
-from cnnbook.book.citations import Bibliography, read_bibliography
-from cnnbook.book.myst import EDITIONS, BookIndex, Context, convert_text, index_chapter
+from booktools.citations import Bibliography, read_bibliography
+from booktools.myst import EDITIONS, BookIndex, Context, convert_text, index_chapter
 from cnnbook.core.files import REPOSITORY_ROOT, atomic_write_text
 
 SETUP_TAG = "colab-setup"
