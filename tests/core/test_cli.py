@@ -94,3 +94,9 @@ def test_unknown_precision_is_refused_in_one_line(capsys: pytest.CaptureFixture)
     assert exit_info.value.code == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "invalid choice: 'fp8'" in err
+
+
+def test_epochs_is_refused_for_the_fast_recipes(capsys: pytest.CaptureFixture) -> None:
+    assert main(["train", "--model", "fast", "--epochs", "3"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--epochs does not apply to fast" in err

@@ -78,8 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     restart = train.add_mutually_exclusive_group()
     restart.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     restart.add_argument("--fresh", action="store_true", help="discard an unfinished run's checkpoint first")
-    train.add_argument("--epochs", type=_whole_number(1), default=TrainConfig.epochs,
-                       help="maximum number of epochs")
+    train.add_argument("--epochs", type=_whole_number(1), default=None,
+                       help=f"maximum number of epochs of the shared recipe (default {TrainConfig.epochs}); "
+                            "fast and fast_short train airbench's fixed schedule and refuse it")
     precision = train.add_mutually_exclusive_group()
     precision.add_argument("--precision", choices=PRECISIONS, default="auto",
                            help="auto (default): mixed bfloat16 where the CPU has bfloat16 instructions, "
@@ -115,9 +116,12 @@ def run_train(args: argparse.Namespace) -> int:
     from cnnbook.core.data import load_splits
     from cnnbook.core.train import DEFAULT_CHECKPOINT_DIR, train_model
 
+    if args.epochs is not None and args.model in FAST_MODELS:
+        raise CnnbookError(f"--epochs does not apply to {args.model}: it trains airbench's fixed schedule "
+                           "(cnnbook.core.fast_train.FAST_RECIPES); leave --epochs out")
     precision = choose_precision(args.precision)
     log(f"precision: {precision.policy} ({precision.reason})")
-    config = TrainConfig(epochs=args.epochs, seed=args.seed, mixed_precision=precision.mixed)
+    config = TrainConfig(epochs=args.epochs or TrainConfig.epochs, seed=args.seed, mixed_precision=precision.mixed)
     out_dir = writable_folder(args.models_dir)  # before the data and hours of training
     splits = load_splits(args.data_dir, val_size=args.val_size)
     for name in _model_names(args.model):
