@@ -23,10 +23,14 @@ FILES = ("book/_static/cnnbook.css", "requirements.txt", "_config.yml")
 
 
 def _is_content(path: Path) -> bool:
-    """False for bytecode, build metadata, temporaries of interrupted writes and lock files."""
+    """False for bytecode, build metadata, temporaries of interrupted writes (cnnbook.core.files names
+    them .<target>.<random>.tmp<suffixes>) and lock files."""
+    from cnnbook.core.files import TEMPORARY_MARK
+
     parts = set(path.parts)
+    temporary = path.name.startswith(".") and TEMPORARY_MARK in path.name
     return not ("__pycache__" in parts or any(p.endswith(".egg-info") for p in parts)
-                or (path.name.startswith(".") and ".tmp" in path.name) or path.name.endswith(".lock"))
+                or temporary or path.name.endswith(".lock"))
 
 
 def default_data_dir() -> Path:

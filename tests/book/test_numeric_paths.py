@@ -89,5 +89,6 @@ def test_round_off_never_reaches_the_page_as_digits(chapter: str, tmp_path: Path
     assert default["glued"], f"{chapter}: the tagged cells glued nothing"
     differ = {k: (v, other["glued"].get(k)) for k, v in default["glued"].items() if other["glued"].get(k) != v}
     assert not differ, f"{chapter}: glued text depends on the numeric path: {differ}"
+    assert len(default["shown"]) == len(other["shown"])
     for (printed, shown), (printed_other, shown_other) in zip(default["shown"], other["shown"]):
         assert (printed, shown) == (printed_other, shown_other), f"{chapter}: a cell shows other digits"

@@ -108,9 +108,12 @@ def test_stored_logits_are_used_after_the_model_reproduces_them(monkeypatch) -> 
     monkeypatch.setattr(pages, "trained_model", lambda name: model)
     monkeypatch.setattr(pages.store, "read_predictions", lambda name: stored)
     pages.logits.cache_clear()
+    pages._check_stored.cache_clear()
     np.testing.assert_array_equal(pages.logits("m", "test", 2), plain + 1.0)
+    np.testing.assert_array_equal(pages.logits("m", "test"), plain)  # the check is not run twice
     stored["test_tta0"] = plain + 5.0  # logits of another model
     pages.logits.cache_clear()
+    pages._check_stored.cache_clear()  # a new kernel: the check runs again
     with pytest.raises(ValueError, match="does not match the model"):
         pages.logits("m", "test", 2)
     pages.logits.cache_clear()

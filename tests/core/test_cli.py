@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cnnbook.core.cli import main
 
 
-@pytest.mark.parametrize("command", [[], ["train"], ["info"], ["evaluate"], ["clear-cache"]])
+@pytest.mark.parametrize("command", [[], ["train"], ["info"], ["evaluate"], ["clear-cache"], ["store-logits"]])
 def test_help_everywhere(command: list[str], capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main([*command, "--help"])
@@ -43,6 +44,15 @@ def test_train_info_evaluate_round_trip(cifar_folder: Path, tmp_path: Path,
     assert "yes" in out and "differs" not in out
     assert main(["evaluate", "--model", "dropout", *args]) == 1
     assert "no trained model 'dropout'" in capsys.readouterr().err
+    from cnnbook.core.store import read_predictions
+
+    first = read_predictions("baseline", models)
+    (models / "baseline.predictions.npz").unlink()
+    assert main(["store-logits", *args]) == 0
+    assert capsys.readouterr().out == "stored baseline.predictions.npz\n"
+    again = read_predictions("baseline", models)  # checksum-verified
+    assert all(np.array_equal(first[k], again[k]) for k in first)
+    assert main(["evaluate", "--model", "baseline", *args]) == 0  # the manifest's checksum matches again
 
 
 def test_fast_model_train_info_evaluate_with_tta(cifar_folder: Path, tmp_path: Path,

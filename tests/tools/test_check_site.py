@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
 import pytest
 
-TOOLS = Path(__file__).resolve().parents[2] / "tools"
-SPEC = importlib.util.spec_from_file_location("check_site", TOOLS / "check_site.py")
-check_site = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(check_site)
+import check_site  # tools/ (on sys.path: tests/conftest.py)
 
 
 def _raw(text: str) -> bool:

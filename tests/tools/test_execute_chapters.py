@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
-SPEC = importlib.util.spec_from_file_location("execute_chapters",
-                                              Path(__file__).resolve().parents[2] / "tools" / "execute_chapters.py")
-execute_chapters = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(execute_chapters)
+import execute_chapters  # tools/ (on sys.path: tests/conftest.py)
 
 FRONT = "---\njupytext:\n  text_representation:\n    format_name: myst\nkernelspec:\n  display_name: Python 3\n" \
         "  language: python\n  name: python3\n---\n\n"

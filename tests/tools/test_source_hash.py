@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
-TOOLS = Path(__file__).resolve().parents[2] / "tools"
-SPEC = importlib.util.spec_from_file_location("source_hash", TOOLS / "source_hash.py")
-source_hash = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(source_hash)
+import source_hash  # tools/ (on sys.path: tests/conftest.py)
 
 
 def _repository(root: Path) -> Path:

@@ -66,7 +66,7 @@ def logits(name: str, split: str, tta: int = 0) -> np.ndarray:
     images = {"val": book_data().x_val, "test": book_data().x_test}[split]
     stored = store.read_predictions(name)
     if stored is not None and f"{split}_tta{tta}" in stored:
-        _check_stored(name, stored[f"{split}_tta0"], images)
+        _check_stored(name, split)
         return stored[f"{split}_tta{tta}"]
     if not tta:
         return stored_outputs(name, "logits", images, lambda x: model_logits(trained_model(name), x))
@@ -74,12 +74,16 @@ def logits(name: str, split: str, tta: int = 0) -> np.ndarray:
                           modules=("cnnbook.core.augment", "cnnbook.core.fast_run"))
 
 
-def _check_stored(name: str, plain: np.ndarray, images: np.ndarray, n: int = 200) -> None:
-    """Raise unless the model reproduces its stored (plain) logits on the first n images."""
+@functools.lru_cache(maxsize=None)
+def _check_stored(name: str, split: str, n: int = 200) -> None:
+    """Raise unless the model reproduces its stored (plain) logits on the first n images of the split
+    (once per kernel and split, whatever TTA level is asked for)."""
+    images = {"val": book_data().x_val, "test": book_data().x_test}[split]
+    plain = store.read_predictions(name)[f"{split}_tta0"]
     fresh = model_logits(trained_model(name), images[:n])
     if len(plain) != len(images) or not np.allclose(plain[:n], fresh, atol=0.02, rtol=0.01):
         raise ValueError(f"{name}.predictions.npz does not match the model {name!r}; recompute it "
-                         "with cnnbook.core.train.store_logits (fast runs: cnnbook.core.fast_run.store_predictions)")
+                         "with `python -m cnnbook store-logits` (fast runs: cnnbook.core.fast_run.store_predictions)")
 
 
 @functools.lru_cache(maxsize=None)

@@ -1,4 +1,5 @@
-"""Command line: `python -m cnnbook train | info | evaluate | clear-cache` (errors: one line, exit code 1).
+"""Command line: `python -m cnnbook train | info | evaluate | store-logits | clear-cache` (errors: one line,
+exit code 1).
 
 Only what a command needs is imported when it runs: `--help` and `info` never import TensorFlow.
 """
@@ -100,6 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model", choices=[*ALL_MODELS, "all"], default="all")
     _add_data_dir(evaluate)
     _add_common(evaluate)
+    logits = commands.add_parser("store-logits", help="recompute the stored logits beside the runs of the three models",
+                                 description="Recompute and store <run>.predictions.npz (validation and test "
+                                             "logits, checksummed in the manifest) for every stored run of the "
+                                             "three compared models; the fast runs store theirs when trained.")
+    _add_data_dir(logits)
+    _add_common(logits)
     commands.add_parser("clear-cache", help="delete the stored model outputs the book reuses (.cache/outputs)",
                         description="Delete every stored model output (cnnbook.core.outputs); "
                                     "the next build computes them again.")
@@ -237,6 +244,28 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0 if all_match else 1
 
 
+def run_store_logits(args: argparse.Namespace) -> int:
+    """Recompute and store the plain logits of every stored run of the three models, each on the
+    split it was trained with (its manifest's n_val)."""
+    from cnnbook.core.data import load_splits
+    from cnnbook.core.store import read_manifest, runs
+    from cnnbook.core.train import store_logits
+
+    folder = models_dir(args.models_dir)
+    manifest = read_manifest(folder)
+    chosen = [run for name in MODEL_NAMES for run in runs(folder, name)]
+    if not chosen:
+        raise CnnbookError(f"{folder}: no trained run of {', '.join(MODEL_NAMES)}; run `make train`")
+    splits = {}
+    for run in chosen:
+        n_val = manifest[run]["n_val"]
+        if n_val not in splits:
+            splits[n_val] = load_splits(args.data_dir, val_size=n_val)
+        store_logits(run, splits[n_val], folder)
+        log(f"stored {run}.predictions.npz")
+    return 0
+
+
 def run_clear_cache(args: argparse.Namespace) -> int:
     """Delete the store of model outputs; say where it was and how many files it held."""
     from cnnbook.core.outputs import clear_outputs
@@ -249,7 +278,8 @@ def run_clear_cache(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = build_parser().parse_args(argv)
-    handlers = {"train": run_train, "info": run_info, "evaluate": run_evaluate, "clear-cache": run_clear_cache}
+    handlers = {"train": run_train, "info": run_info, "evaluate": run_evaluate, "clear-cache": run_clear_cache,
+                "store-logits": run_store_logits}
     try:
         return handlers[args.command](args)
     except BrokenPipeError:  # the reader went away (`info | head`): nothing left to say

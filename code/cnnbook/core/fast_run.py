@@ -179,14 +179,12 @@ def _validation(validate: Callable[[np.ndarray], np.ndarray], splits: Splits) ->
 
 def evaluate_with_tta(model: keras.Model, images: np.ndarray, level: int) -> np.ndarray:
     """Logits of a trained model with test-time augmentation of the given level."""
-    from cnnbook.core.fast_train import logits_view
-
-    return tta_logits(logits_in_batches(logits_view(model)), images, level)
+    return plain_and_tta_logits(model, images, level)[1]
 
 
 def plain_and_tta_logits(model: keras.Model, images: np.ndarray, level: int) -> tuple[np.ndarray, np.ndarray]:
     """The plain logits and those with TTA, in one pass over the views: the plain ones are the TTA's
-    identity view, not computed a second time (`python -m cnnbook evaluate`)."""
+    identity view, kept as it goes by, not computed a second time (evaluate, the stored predictions)."""
     from cnnbook.core.fast_train import logits_view
 
     forward, kept = logits_in_batches(logits_view(model)), {}
@@ -258,8 +256,11 @@ def train_fast_model(name: str, splits: Splits, seed: int, out_dir: Path, checkp
 def predictions(model: keras.Model, splits: Splits, level: int) -> dict[str, np.ndarray]:
     """Validation and test logits without and with TTA ("val_tta0", "test_tta2", ...): what the
     manifest's figures and the book's pages are computed from (stored beside the model)."""
-    return {f"{split}_tta{k}": evaluate_with_tta(model, getattr(splits, f"x_{split}"), k)
-            for split in ("val", "test") for k in dict.fromkeys((0, level))}
+    stored = {}
+    for split in ("val", "test"):
+        plain, tta = plain_and_tta_logits(model, getattr(splits, f"x_{split}"), level)
+        stored |= {f"{split}_tta0": plain, f"{split}_tta{level}": tta}
+    return stored
 
 
 def store_predictions(run: str, splits: Splits, folder: Path | None = None) -> None:

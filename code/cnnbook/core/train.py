@@ -28,7 +28,7 @@ from cnnbook.core.backend import keras, tf
 from cnnbook.core.data import Splits
 from cnnbook.core.exceptions import CheckpointError
 from cnnbook.core.files import REPOSITORY_ROOT, atomic_path, exclusive_lock, fault_point, remove_stale_temporaries
-from cnnbook.core.metrics import accuracy, model_logits, negative_log_likelihood, predict_probabilities
+from cnnbook.core.metrics import accuracy, model_logits, negative_log_likelihood, softmax
 from cnnbook.core.models import build_model
 from cnnbook.core.names import run_name
 from cnnbook.core.precision import cpu_description
@@ -239,9 +239,10 @@ def train_model(name: str, splits: Splits, config: TrainConfig = TrainConfig(),
 
 def _write_results(run: str, model: keras.Model, state: dict[str, Any], splits: Splits,
                    config: TrainConfig, out_dir: Path) -> dict[str, Any]:
-    """Evaluate the final model, then store it with its history and manifest entry."""
-    val_probs = predict_probabilities(model, splits.x_val)
-    test_probs = predict_probabilities(model, splits.x_test)
+    """Evaluate the final model, then store it with its history, manifest entry and logits (one
+    pass over the validation and test images serves both)."""
+    logits = plain_logits(model, splits)
+    val_probs, test_probs = softmax(logits["val_tta0"]), softmax(logits["test_tta0"])
     history = state["history"]
     train_seconds = float(sum(row["seconds"] for row in history))
     entry = {
@@ -262,9 +263,9 @@ def _write_results(run: str, model: keras.Model, state: dict[str, Any], splits: 
         "cpu": cpu_description(),  # the machine the minutes and images/s were measured on
     }
     document = store.history_document(run, state["best_epoch"], history)
-    entry = store.save_trained(out_dir, run, model, document, entry)
-    store.save_predictions(out_dir, run, plain_logits(model, splits), np.float32)
-    return store.manifest_entry(out_dir, run)
+    store.save_trained(out_dir, run, model, document, entry)
+    store.save_predictions(out_dir, run, logits, np.float32)
+    return store.manifest_entry(out_dir, run)  # with the logits file's checksum
 
 
 def plain_logits(model: keras.Model, splits: Splits) -> dict[str, np.ndarray]:
