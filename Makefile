@@ -23,6 +23,7 @@ $(STAMP): pyproject.toml requirements.txt
 PYTEST_WORKERS ?= 2
 test: $(STAMP)
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n $(PYTEST_WORKERS) tests
 

@@ -3,7 +3,7 @@
 Run:  .venv/bin/python benchmarks/ablation.py [--steps 0 1 ...] [--fresh]
 
 Each step adds one trick to the step before and trains once (seed 42, the fast_short budget of
-10 epochs on the 45,000 training images) with cnnbook.core.fast_run.train_fast; the validation
+10 epochs on the 45,000 training images) through the training engine (cnnbook.core.engine.run_epochs); the validation
 split (5,000 images) measures it. The step "+ lookahead" is the stored fast_short model itself
 (trained by `python -m cnnbook train --model fast_short`), and "+ TTA" evaluates that model with
 test-time augmentation; nothing is trained twice. Results go to benchmarks/results/ablation.json
@@ -24,11 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnbook.core import store
+from cnnbook.airbench.augment import evaluate_with_tta
+from cnnbook.airbench.hyp import ABLATION, ABLATION_START, FAST_RECIPES, FastRecipe
+from cnnbook.airbench.train import AirbenchRecipe
+from cnnbook.core import engine, store
 from cnnbook.core.data import load_splits
-from cnnbook.core.fast_run import evaluate_with_tta, train_fast
-from cnnbook.core.fast_train import FAST_RECIPES, FastRecipe
-from cnnbook.core.files import atomic_path, atomic_write_text
+from cnnbook.core.files import atomic_path, atomic_write_text, exclusive_lock
 from cnnbook.core.metrics import accuracy, negative_log_likelihood, softmax
 from cnnbook.lessons.calibration import expected_calibration_error
 
@@ -37,28 +38,16 @@ PROBABILITIES = RESULTS.with_name("ablation_probabilities.npz")
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints" / "ablation"
 
 FINAL = FAST_RECIPES["fast_short"]
-# The book's recipe on the short budget: Adam(1e-3), batch 128, mean loss, no tricks.
-START = replace(FINAL, model="baseline", optimizer="adam", batch_size=128, label_smoothing=0.0,
-                flip=False, translate=0, lookahead=False, batchnorm=False, whitening=False,
-                tta_level=0)
-# (trick, what changes), cumulative; None = the stored fast_short model (see the docstring).
-STEPS: list[tuple[str, dict | None]] = [
-    ("the book's baseline, Adam, batch 128", {}),
-    ("airbench's net, wider (64/128/128), GELU", {"model": "fast_short"}),
-    ("+ BatchNorm (no scale)", {"batchnorm": True}),
-    ("+ flips and 2-pixel shifts", {"flip": True, "translate": 2}),
-    ("+ label smoothing 0.2", {"label_smoothing": 0.2}),
-    ("+ Nesterov SGD, batch 1024, triangular schedule", {"optimizer": "sgd", "batch_size": 1024}),
-    ("+ whitening layer (frozen)", {"whitening": True}),
-    ("+ lookahead (= fast_short)", None),
-    ("+ test-time augmentation", None),
-]
+START, STEPS = (
+    ABLATION_START,
+    ABLATION,
+)  # the road, in cnnbook.airbench.hyp with the other numbers
 
 
 def recipe_of(step: int) -> FastRecipe:
     """The recipe of a step: the start with every change up to and including this step."""
     recipe = START
-    for _, change in STEPS[:step + 1]:
+    for _, change in STEPS[: step + 1]:
         recipe = replace(recipe, **(change or {}))
     return recipe
 
@@ -66,10 +55,21 @@ def recipe_of(step: int) -> FastRecipe:
 def measure(step: int, splits) -> tuple[dict, np.ndarray]:
     """Train (or load) the step's model; its validation scores, minutes and probabilities."""
     if STEPS[step][1] is not None:
-        recipe = recipe_of(step)
-        result = train_fast(recipe, splits, CHECKPOINTS / f"step{step}.npz", resume=True)
-        model, seconds, config = result["model"], result["train_seconds"], asdict(recipe)
-        (CHECKPOINTS / f"step{step}.npz").unlink(missing_ok=True)
+        recipe, checkpoint = (
+            recipe_of(step),
+            CHECKPOINTS / f"step{step}" / engine.CHECKPOINT_NAME,
+        )
+        with exclusive_lock(
+            checkpoint.with_name(engine.LOCK_NAME), f"ablation step {step}"
+        ):
+            model, progress = engine.run_epochs(
+                AirbenchRecipe(recipe), splits, checkpoint, resume=True
+            )
+            checkpoint.unlink(missing_ok=True)
+        seconds = progress["setup_seconds"] + sum(
+            row["seconds"] for row in progress["history"]
+        )
+        config = asdict(recipe)
     else:
         model = store.load_trained("fast_short")
         entry = store.manifest_entry(store.models_dir(None), "fast_short")
@@ -78,20 +78,30 @@ def measure(step: int, splits) -> tuple[dict, np.ndarray]:
     started = time.perf_counter()
     probs = softmax(evaluate_with_tta(model, splits.x_val, tta))
     labels = splits.y_val
-    row = {"step": step, "trick": STEPS[step][0], "val_accuracy": accuracy(probs, labels),
-           "ece": expected_calibration_error(probs, labels),
-           "nll": negative_log_likelihood(probs, labels),
-           "train_minutes": seconds / 60, "eval_seconds": time.perf_counter() - started,
-           "tta_level": tta, "config": config}
+    row = {
+        "step": step,
+        "trick": STEPS[step][0],
+        "val_accuracy": accuracy(probs, labels),
+        "ece": expected_calibration_error(probs, labels),
+        "nll": negative_log_likelihood(probs, labels),
+        "train_minutes": seconds / 60,
+        "eval_seconds": time.perf_counter() - started,
+        "tta_level": tta,
+        "config": config,
+    }
     return row, probs
 
 
 def _write(rows: dict[int, dict], probabilities: dict[int, np.ndarray]) -> None:
     """Both results files, atomically."""
     ordered = [rows[k] for k in sorted(rows)]
-    atomic_write_text(RESULTS, json.dumps({"steps": ordered, "n_val": 5000}, indent=1) + "\n")
+    atomic_write_text(
+        RESULTS, json.dumps({"steps": ordered, "n_val": 5000}, indent=1) + "\n"
+    )
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **{f"step{k}": v.astype(np.float16) for k, v in probabilities.items()})
+    np.savez_compressed(
+        buffer, **{f"step{k}": v.astype(np.float16) for k, v in probabilities.items()}
+    )
     with atomic_path(PROBABILITIES) as tmp:
         tmp.write_bytes(buffer.getvalue())
 
@@ -100,11 +110,15 @@ def main() -> None:
     """Measure the chosen steps (default: all missing ones), saving after each."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, nargs="*", default=list(range(len(STEPS))))
-    parser.add_argument("--fresh", action="store_true", help="redo steps already measured")
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="redo the chosen steps even if already measured",
+    )
     args = parser.parse_args()
     rows: dict[int, dict] = {}
     probabilities: dict[int, np.ndarray] = {}
-    if RESULTS.exists() and not args.fresh:
+    if RESULTS.exists():  # --fresh redoes the chosen steps and keeps the others
         rows = {row["step"]: row for row in json.loads(RESULTS.read_text())["steps"]}
         with np.load(PROBABILITIES) as npz:
             probabilities = {int(k[4:]): npz[k].astype(np.float64) for k in npz.files}
@@ -114,8 +128,11 @@ def main() -> None:
             continue
         rows[step], probabilities[step] = measure(step, splits)
         _write(rows, probabilities)
-        print(f"step {step}: {rows[step]['trick']:50s} val acc {rows[step]['val_accuracy']:.4f} "
-              f"ECE {rows[step]['ece']:.4f}  {rows[step]['train_minutes']:.1f} min", flush=True)
+        print(
+            f"step {step}: {rows[step]['trick']:50s} val acc {rows[step]['val_accuracy']:.4f} "
+            f"ECE {rows[step]['ece']:.4f}  {rows[step]['train_minutes']:.1f} min",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

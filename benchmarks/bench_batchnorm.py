@@ -30,26 +30,36 @@ from cnnbook.core.backend import keras, tf
 from cnnbook.core.files import atomic_write_text
 from cnnbook.core.layers import FusedBatchNormalization
 from cnnbook.core.models import build_model
-from cnnbook.core.train import compile_model, epoch_order, make_dataset
+from cnnbook.core.engine import epoch_order
+from cnnbook.core.train import compile_model, make_dataset
 
 RESULTS = Path(__file__).resolve().parent / "results" / "batchnorm_cost.json"
 
 
 def without_layer(model: keras.Model, name: str) -> keras.Model:
     """A copy of the model whose layer `name` is an identity (same weights elsewhere)."""
+
     def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
         if layer.name == name:
-            return keras.layers.Lambda(lambda t: t, name=name)  # accepts the mask argument
+            return keras.layers.Lambda(
+                lambda t: t, name=name
+            )  # accepts the mask argument
         return layer.__class__.from_config(layer.get_config())
+
     return keras.models.clone_model(model, clone_function=clone)
 
 
 def with_keras_batchnorm(model: keras.Model) -> keras.Model:
     """A copy of the model with Keras' own BatchNormalization instead of the fused layer."""
+
     def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
-        kind = (keras.layers.BatchNormalization if isinstance(layer, FusedBatchNormalization)
-                else layer.__class__)
+        kind = (
+            keras.layers.BatchNormalization
+            if isinstance(layer, FusedBatchNormalization)
+            else layer.__class__
+        )
         return kind.from_config(layer.get_config())
+
     return keras.models.clone_model(model, clone_function=clone)
 
 
@@ -57,7 +67,9 @@ def one_pass(model: keras.Model, dataset, warmup: int, batch_size: int) -> float
     """Seconds per image over one steady-state pass of model.fit."""
     clock = StepClock()
     model.fit(dataset, epochs=1, verbose=0, shuffle=False, callbacks=[clock])
-    return (clock.times[-1] - clock.times[warmup]) / ((len(clock.times) - 1 - warmup) * batch_size)
+    return (clock.times[-1] - clock.times[warmup]) / (
+        (len(clock.times) - 1 - warmup) * batch_size
+    )
 
 
 def measure(steps: int, warmup: int, repeats: int, batch_size: int) -> dict:
@@ -70,12 +82,21 @@ def measure(steps: int, warmup: int, repeats: int, batch_size: int) -> dict:
     dataset = make_dataset(x, y, batch_size, epoch_order(n, seed=0, epoch=0))
     fused = build_model("batchnorm", seed=0)
     full = with_keras_batchnorm(fused)
-    bn_layers = [layer.name for layer in full.layers
-                 if isinstance(layer, keras.layers.BatchNormalization)]
-    sizes = {layer.name: int(np.prod(layer.output.shape[1:])) for layer in full.layers
-             if layer.name in bn_layers}
-    variants = {"baseline": build_model("baseline", seed=0), "batchnorm": full,
-                "batchnorm, fused": fused}
+    bn_layers = [
+        layer.name
+        for layer in full.layers
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
+    sizes = {
+        layer.name: int(np.prod(layer.output.shape[1:]))
+        for layer in full.layers
+        if layer.name in bn_layers
+    }
+    variants = {
+        "baseline": build_model("baseline", seed=0),
+        "batchnorm": full,
+        "batchnorm, fused": fused,
+    }
     variants |= {f"without {name}": without_layer(full, name) for name in bn_layers}
     for model in variants.values():
         compile_model(model, 1e-3)
@@ -85,9 +106,15 @@ def measure(steps: int, warmup: int, repeats: int, batch_size: int) -> dict:
             times[name].append(one_pass(model, dataset, warmup, batch_size))
     keras.mixed_precision.set_global_policy("float32")
     median = {name: statistics.median(t) for name, t in times.items()}
-    return {"seconds_per_image": median, "runs": times, "bn_layers": bn_layers,
-            "activations_per_image": sizes,
-            "layer_cost": {n: median["batchnorm"] - median[f"without {n}"] for n in bn_layers}}
+    return {
+        "seconds_per_image": median,
+        "runs": times,
+        "bn_layers": bn_layers,
+        "activations_per_image": sizes,
+        "layer_cost": {
+            n: median["batchnorm"] - median[f"without {n}"] for n in bn_layers
+        },
+    }
 
 
 def main() -> None:
@@ -102,22 +129,32 @@ def main() -> None:
     if args.steps <= args.warmup + 1 or args.repeats < 1:
         parser.error("need --steps > --warmup + 1 and --repeats >= 1")
     result = measure(args.steps, args.warmup, args.repeats, args.batch_size)
-    result["setup"] = {"steps": args.steps, "warmup": args.warmup, "repeats": args.repeats,
-                       "batch_size": args.batch_size, "policy": "mixed_bfloat16",
-                       "tensorflow": tf.__version__, "machine": platform.machine(),
-                       "cpus": len(os.sched_getaffinity(0)),
-                       "measured_at": datetime.datetime.now(datetime.timezone.utc).isoformat()}
+    result["setup"] = {
+        "steps": args.steps,
+        "warmup": args.warmup,
+        "repeats": args.repeats,
+        "batch_size": args.batch_size,
+        "policy": "mixed_bfloat16",
+        "tensorflow": tf.__version__,
+        "machine": platform.machine(),
+        "cpus": len(os.sched_getaffinity(0)),
+        "measured_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+    }
     per_image = result["seconds_per_image"]
     print(f"{'variant':28} {'images/s':>9}")
     for name, seconds in per_image.items():
         print(f"{name:28} {1 / seconds:9.0f}")
     extra = per_image["batchnorm"] - per_image["baseline"]
-    print(f"\nBatchNorm model: {per_image['batchnorm'] / per_image['baseline']:.2f}x the baseline's"
-          f" time per image with Keras' layer, {per_image['batchnorm, fused'] / per_image['baseline']:.2f}x"
-          f" with the fused one")
+    print(
+        f"\nBatchNorm model: {per_image['batchnorm'] / per_image['baseline']:.2f}x the baseline's"
+        f" time per image with Keras' layer, {per_image['batchnorm, fused'] / per_image['baseline']:.2f}x"
+        f" with the fused one"
+    )
     for name, cost in result["layer_cost"].items():
-        print(f"  {name:12} {result['activations_per_image'][name]:7,} values/image"
-              f"  {cost / extra:6.1%} of the extra time")
+        print(
+            f"  {name:12} {result['activations_per_image'][name]:7,} values/image"
+            f"  {cost / extra:6.1%} of the extra time"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(args.out, json.dumps(result, indent=1) + "\n")
     print(f"wrote {args.out}")

@@ -35,18 +35,25 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "benchmarks" / "results" / "build_times.json"
-CHAPTER_EDIT = (ROOT / "book" / "regularization.md", "x, rate = np.ones((100, 1000)), 0.5\n",
-                "x, rate = np.ones((100, 1000)), 0.5  # edited by bench_build\n")
-FIGURE_EDIT = (ROOT / "code" / "cnnbook" / "book" / "figures.py",
-               '    """Loss and accuracy per epoch: train solid, validation dashed, a dot at the best epoch."""\n',
-               '    """Loss and accuracy per epoch: train solid, validation dashed, a dot at the best epoch."""\n'
-               "    # edited by bench_build\n")
+CHAPTER_EDIT = (
+    ROOT / "book" / "regularization.md",
+    "x, rate = np.ones((100, 1000)), 0.5\n",
+    "x, rate = np.ones((100, 1000)), 0.5  # edited by bench_build\n",
+)
+FIGURE_EDIT = (
+    ROOT / "code" / "cnnbook" / "book" / "figures.py",
+    '    """Loss and accuracy per epoch: train solid, validation dashed, a dot at the best epoch."""\n',
+    '    """Loss and accuracy per epoch: train solid, validation dashed, a dot at the best epoch."""\n'
+    "    # edited by bench_build\n",
+)
 
 
 def _run(command: list[str]) -> tuple[float, int]:
     """Wall-clock seconds and exit code of a command run in the repository root, output discarded."""
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = subprocess.run(
+        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     return time.perf_counter() - started, done.returncode
 
 
@@ -55,7 +62,9 @@ def _edited(edit: tuple[Path, str, str], command: list[str]) -> tuple[float, int
     path, old, new = edit
     original = path.read_text(encoding="utf-8")
     if old not in original:
-        raise SystemExit(f"bench_build: {path.relative_to(ROOT)} no longer holds the line it edits; update the script")
+        raise SystemExit(
+            f"bench_build: {path.relative_to(ROOT)} no longer holds the line it edits; update the script"
+        )
     try:
         path.write_text(original.replace(old, new, 1), encoding="utf-8")
         return _run(command)
@@ -76,10 +85,17 @@ def scenarios() -> dict:
         shutil.rmtree(ROOT / "_build", ignore_errors=True)
         return _run(book)
 
-    return {"cold": cold, "clean": clean, "noop": lambda: _run(book),
-            "chapter": lambda: _edited(CHAPTER_EDIT, book), "figure": lambda: _edited(FIGURE_EDIT, book),
-            "test": lambda: _run(["make", "test"]),
-            "evaluate": lambda: _run([python, "-m", "cnnbook", "evaluate", "--model", "all"])}
+    return {
+        "cold": cold,
+        "clean": clean,
+        "noop": lambda: _run(book),
+        "chapter": lambda: _edited(CHAPTER_EDIT, book),
+        "figure": lambda: _edited(FIGURE_EDIT, book),
+        "test": lambda: _run(["make", "test"]),
+        "evaluate": lambda: _run(
+            [python, "-m", "cnnbook", "evaluate", "--model", "all"]
+        ),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,16 +109,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", choices=list(known), default=list(known))
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
-    machine = {"cpu": cpu_description(), "onednn_max_cpu_isa": os.environ.get("ONEDNN_MAX_CPU_ISA", "")}
-    print(f"bench_build on {machine['cpu']}" + (f", ONEDNN_MAX_CPU_ISA={machine['onednn_max_cpu_isa']}"
-                                               if machine["onednn_max_cpu_isa"] else ""), flush=True)
+    machine = {
+        "cpu": cpu_description(),
+        "onednn_max_cpu_isa": os.environ.get("ONEDNN_MAX_CPU_ISA", ""),
+    }
+    print(
+        f"bench_build on {machine['cpu']}"
+        + (
+            f", ONEDNN_MAX_CPU_ISA={machine['onednn_max_cpu_isa']}"
+            if machine["onednn_max_cpu_isa"]
+            else ""
+        ),
+        flush=True,
+    )
     results = {}
     for name in args.only:
         seconds, code = known[name]()
         results[name] = {"seconds": round(seconds, 1), "exit_code": code}
-        print(f"{name:>9}: {seconds:7.1f} s{'' if code == 0 else f'  (exit code {code})'}", flush=True)
-    document = {"machine": machine, "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "runs": 1, "scenarios": results}
+        print(
+            f"{name:>9}: {seconds:7.1f} s{'' if code == 0 else f'  (exit code {code})'}",
+            flush=True,
+        )
+    document = {
+        "machine": machine,
+        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "runs": 1,
+        "scenarios": results,
+    }
     atomic_write_text(args.output, json.dumps(document, indent=2) + "\n")
     print(f"wrote {args.output}")
     return 0 if all(r["exit_code"] == 0 for r in results.values()) else 1

@@ -34,7 +34,9 @@ def median_seconds(fn: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
-def time_batch(batch: int, repeats: int, with_loop: bool, seed: int = 0) -> dict[str, float]:
+def time_batch(
+    batch: int, repeats: int, with_loop: bool, seed: int = 0
+) -> dict[str, float]:
     """Median seconds of each implementation on one random batch of 32x32x3 images."""
     rng = np.random.default_rng(seed)
     x = rng.random((batch, 32, 32, 3), dtype=np.float32)
@@ -43,15 +45,23 @@ def time_batch(batch: int, repeats: int, with_loop: bool, seed: int = 0) -> dict
     tf.nn.conv2d(x_tf, w_tf, 1, "SAME").numpy()  # warm-up: first call builds kernels
     results = {}
     if with_loop:
-        results["loop"] = median_seconds(lambda: conv2d_loop(x, w, padding="same"), repeats)
-    results["vectorized"] = median_seconds(lambda: conv2d(x, w, padding="same"), repeats)
-    results["tf.nn.conv2d"] = median_seconds(lambda: tf.nn.conv2d(x_tf, w_tf, 1, "SAME").numpy(), repeats)
+        results["loop"] = median_seconds(
+            lambda: conv2d_loop(x, w, padding="same"), repeats
+        )
+    results["vectorized"] = median_seconds(
+        lambda: conv2d(x, w, padding="same"), repeats
+    )
+    results["tf.nn.conv2d"] = median_seconds(
+        lambda: tf.nn.conv2d(x_tf, w_tf, 1, "SAME").numpy(), repeats
+    )
     return results
 
 
 def format_table(rows: list[tuple[int, dict[str, float]]]) -> str:
     """A plain-text table of median seconds and speed-up ratios."""
-    lines = [f"{'batch':>6} {'loop s':>10} {'vector s':>10} {'tf s':>10} {'loop/vector':>12} {'vector/tf':>10}"]
+    lines = [
+        f"{'batch':>6} {'loop s':>10} {'vector s':>10} {'tf s':>10} {'loop/vector':>12} {'vector/tf':>10}"
+    ]
     for batch, r in rows:
         loop = f"{r['loop']:10.4f}" if "loop" in r else f"{'-':>10}"
         ratio = f"{r['loop'] / r['vectorized']:11.1f}x" if "loop" in r else f"{'-':>12}"
@@ -65,9 +75,18 @@ def format_table(rows: list[tuple[int, dict[str, float]]]) -> str:
 def main(argv: list[str] | None = None) -> None:
     """Parse arguments, time both batches and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5, help="timed runs per implementation (median)")
-    parser.add_argument("--loop-batch", type=int, default=8, help="images in the batch the loop also runs")
-    parser.add_argument("--batch", type=int, default=128, help="images in the larger batch (no loop)")
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="timed runs per implementation (median)"
+    )
+    parser.add_argument(
+        "--loop-batch",
+        type=int,
+        default=8,
+        help="images in the batch the loop also runs",
+    )
+    parser.add_argument(
+        "--batch", type=int, default=128, help="images in the larger batch (no loop)"
+    )
     args = parser.parse_args(argv)
     if min(args.repeats, args.loop_batch, args.batch) < 1:
         parser.error("--repeats, --loop-batch and --batch must be positive")
@@ -75,7 +94,9 @@ def main(argv: list[str] | None = None) -> None:
         (args.loop_batch, time_batch(args.loop_batch, args.repeats, with_loop=True)),
         (args.batch, time_batch(args.batch, args.repeats, with_loop=False)),
     ]
-    print("2-D convolution, 32x32x3 images, 3x3x3x32 filters, 'same' padding, median seconds")
+    print(
+        "2-D convolution, 32x32x3 images, 3x3x3x32 filters, 'same' padding, median seconds"
+    )
     print(format_table(rows))
 
 

@@ -26,11 +26,14 @@ import numpy as np
 
 from cnnbook.core.backend import keras  # TensorFlow, imported quietly
 
-from cnnbook.core.fast import build_fast_model
-from cnnbook.core.fast_train import FAST_RECIPES, Trainer
+from cnnbook.airbench.hyp import FAST_RECIPES
+from cnnbook.airbench.net import build_fast_model
+from cnnbook.airbench.train import AirbenchSession
+from cnnbook.core.data import CLASS_NAMES, Splits
+from cnnbook.core.engine import epoch_order
 from cnnbook.core.models import build_model
 from cnnbook.core.names import ALL_MODELS, FAST_MODELS
-from cnnbook.core.train import compile_model, epoch_order, make_dataset
+from cnnbook.core.train import compile_model, make_dataset
 
 
 class StepClock(keras.callbacks.Callback):
@@ -44,8 +47,9 @@ class StepClock(keras.callbacks.Callback):
         self.times.append(time.perf_counter())
 
 
-def images_per_second(name: str, policy: str, steps: int, warmup: int, repeats: int,
-                      batch_size: int) -> list[float]:
+def images_per_second(
+    name: str, policy: str, steps: int, warmup: int, repeats: int, batch_size: int
+) -> list[float]:
     """Steady-state throughputs of `repeats` passes of `steps` training steps."""
     keras.mixed_precision.set_global_policy(policy)
     rng = np.random.default_rng(0)
@@ -65,24 +69,29 @@ def images_per_second(name: str, policy: str, steps: int, warmup: int, repeats: 
     return rates
 
 
-def fast_images_per_second(name: str, policy: str, steps: int, warmup: int,
-                           repeats: int) -> list[float]:
-    """The same for a fast model: its own training step (cnnbook.core.fast_train), batch 1024."""
+def fast_images_per_second(
+    name: str, policy: str, steps: int, warmup: int, repeats: int
+) -> list[float]:
+    """The same for a fast model: its own training step (cnnbook.airbench.train), batch 1024."""
     keras.mixed_precision.set_global_policy(policy)
     recipe = FAST_RECIPES[name]
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, size=(recipe.batch_size, 32, 32, 3), dtype=np.uint8)
     y = rng.integers(0, 10, size=recipe.batch_size)
-    trainer = Trainer(build_fast_model(name, seed=0), recipe, steps=steps)
+    session = AirbenchSession(
+        recipe, Splits(x, y, x[:10], y[:10], x[:10], y[:10], CLASS_NAMES, "synthetic")
+    )
     factor = np.float32(0.5)
     rates = []
     for _ in range(repeats):
         times = []
         for _ in range(steps):
-            loss, _ = trainer.step_fn[False](x, y, factor)
+            loss, _ = session.step_fn[False](x, y, factor)
             float(loss)  # wait for the step
             times.append(time.perf_counter())
-        rates.append((steps - 1 - warmup) * recipe.batch_size / (times[-1] - times[warmup]))
+        rates.append(
+            (steps - 1 - warmup) * recipe.batch_size / (times[-1] - times[warmup])
+        )
     keras.mixed_precision.set_global_policy("float32")
     return rates
 
@@ -106,7 +115,11 @@ def matmul_peak(dtype: str = "bfloat16", n: int = 2048, repeats: int = 5) -> flo
 def training_flops_per_image(name: str) -> float:
     """Multiply-adds of one forward pass (convolutions and dense layers) x 2 FLOPs x 3 (forward,
     and the two products of the backward pass): the arithmetic of one training image."""
-    model = build_fast_model(name, seed=0) if name in FAST_MODELS else build_model(name, seed=0)
+    model = (
+        build_fast_model(name, seed=0)
+        if name in FAST_MODELS
+        else build_model(name, seed=0)
+    )
     macs = 0
     for layer in model.layers:
         if isinstance(layer, keras.layers.Conv2D):
@@ -126,49 +139,84 @@ def _peak(dtype: str) -> float:
 def main() -> None:
     """Measure and print the table: float32 and mixed bfloat16 side by side, and the policy
     `cnnbook train` would choose here (cnnbook.core.precision) with its reason."""
-    from cnnbook.core.precision import bfloat16_support, choose_precision, cpu_description
+    from cnnbook.core.precision import (
+        bfloat16_support,
+        choose_precision,
+        cpu_description,
+    )
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=60)
-    parser.add_argument("--warmup", type=int, default=10, help="steps excluded from the timing")
+    parser.add_argument(
+        "--warmup", type=int, default=10, help="steps excluded from the timing"
+    )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--models", nargs="+", default=list(ALL_MODELS), choices=ALL_MODELS)
-    parser.add_argument("--bf16-only", action="store_true", help="skip the float32 runs")
+    parser.add_argument(
+        "--models", nargs="+", default=list(ALL_MODELS), choices=ALL_MODELS
+    )
+    parser.add_argument(
+        "--bf16-only", action="store_true", help="skip the float32 runs"
+    )
     args = parser.parse_args()
     if args.steps <= args.warmup + 1:
         parser.error("--steps must exceed --warmup + 1")
     chosen = choose_precision("auto")
-    print(f"CPU: {cpu_description()}; cnnbook train would use {chosen.policy} ({chosen.reason})")
-    print(f"training images/second (steady state), median of {args.repeats} runs of {args.steps} steps "
-          f"(first {args.warmup} not timed), batch {args.batch_size}")
+    print(
+        f"CPU: {cpu_description()}; cnnbook train would use {chosen.policy} ({chosen.reason})"
+    )
+    print(
+        f"training images/second (steady state), median of {args.repeats} runs of {args.steps} steps "
+        f"(first {args.warmup} not timed), batch {args.batch_size}"
+    )
     # oneDNN capped below bfloat16 (ONEDNN_MAX_CPU_ISA=AVX2 on an AVX-512 machine) aborts the process on a
     # bfloat16 kernel instead of emulating it, as a real AVX2 CPU does: only float32 is measured then.
     bf16_runs = bfloat16_support()[0] or not os.environ.get("ONEDNN_MAX_CPU_ISA")
     if not bf16_runs:
         print(f"bf16: not measured ({bfloat16_support()[1]})")
-    peaks = {"float32": _peak("float32"), "mixed_bfloat16": _peak("bfloat16") if bf16_runs else float("nan")}
-    print(f"matmul peak (best of square products of size 1024, 2048, 4096; median of 5 each): "
-          f"float32 {peaks['float32'] / 1e12:.3f} TFLOP/s, bf16 {peaks['mixed_bfloat16'] / 1e12:.3f} TFLOP/s")
-    print(f"{'model':>10} {'float32':>10} {'bf16 mixed':>11} {'ratio':>7} {'f32 of peak':>12} "
-          f"{'bf16 of peak':>13} {'vs baseline':>12}")
+    peaks = {
+        "float32": _peak("float32"),
+        "mixed_bfloat16": _peak("bfloat16") if bf16_runs else float("nan"),
+    }
+    print(
+        f"matmul peak (best of square products of size 1024, 2048, 4096; median of 5 each): "
+        f"float32 {peaks['float32'] / 1e12:.3f} TFLOP/s, bf16 {peaks['mixed_bfloat16'] / 1e12:.3f} TFLOP/s"
+    )
+    print(
+        f"{'model':>10} {'float32':>10} {'bf16 mixed':>11} {'ratio':>7} {'f32 of peak':>12} "
+        f"{'bf16 of peak':>13} {'vs baseline':>12}"
+    )
     rates = {}
     for name in args.models:
+
         def median_rate(policy: str) -> float:
-            if name in FAST_MODELS:  # batch 1024: a quarter of the steps, as many images
-                return statistics.median(fast_images_per_second(
-                    name, policy, max(args.steps // 4, args.warmup // 4 + 3), args.warmup // 4,
-                    args.repeats))
-            return statistics.median(images_per_second(name, policy, args.steps, args.warmup,
-                                                       args.repeats, args.batch_size))
+            if (
+                name in FAST_MODELS
+            ):  # batch 1024: a quarter of the steps, as many images
+                return statistics.median(
+                    fast_images_per_second(
+                        name,
+                        policy,
+                        max(args.steps // 4, args.warmup // 4 + 3),
+                        args.warmup // 4,
+                        args.repeats,
+                    )
+                )
+            return statistics.median(
+                images_per_second(
+                    name, policy, args.steps, args.warmup, args.repeats, args.batch_size
+                )
+            )
 
         f32 = float("nan") if args.bf16_only else median_rate("float32")
         bf16 = median_rate("mixed_bfloat16") if bf16_runs else float("nan")
         rates[name] = rate = bf16 if chosen.mixed else f32
         flops = training_flops_per_image(name)
         relative = f"{rate / rates['baseline']:.2f}x" if "baseline" in rates else "-"
-        print(f"{name:>10} {f32:10.0f} {bf16:11.0f} {bf16 / f32:6.2f}x {f32 * flops / peaks['float32']:12.0%} "
-              f"{bf16 * flops / peaks['mixed_bfloat16']:13.0%} {relative:>12}")
+        print(
+            f"{name:>10} {f32:10.0f} {bf16:11.0f} {bf16 / f32:6.2f}x {f32 * flops / peaks['float32']:12.0%} "
+            f"{bf16 * flops / peaks['mixed_bfloat16']:13.0%} {relative:>12}"
+        )
 
 
 if __name__ == "__main__":

@@ -21,9 +21,12 @@ from cnnbook.core.data import CLASS_NAMES, Splits, fingerprint  # noqa: E402
 def _batch(n: int, seed: int) -> dict:
     """One synthetic batch dict in the CIFAR-10 python layout."""
     rng = np.random.default_rng(seed)
-    return {b"batch_label": b"synthetic", b"labels": [int(i % 10) for i in range(n)],
-            b"data": rng.integers(0, 256, size=(n, 3072), dtype=np.uint8),
-            b"filenames": [f"img_{seed}_{i}.png".encode() for i in range(n)]}
+    return {
+        b"batch_label": b"synthetic",
+        b"labels": [int(i % 10) for i in range(n)],
+        b"data": rng.integers(0, 256, size=(n, 3072), dtype=np.uint8),
+        b"filenames": [f"img_{seed}_{i}.png".encode() for i in range(n)],
+    }
 
 
 def write_cifar_folder(folder: Path, per_batch: int = 20) -> Path:
@@ -31,7 +34,10 @@ def write_cifar_folder(folder: Path, per_batch: int = 20) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for i, name in enumerate([f"data_batch_{k}" for k in range(1, 6)] + ["test_batch"]):
         (folder / name).write_bytes(pickle.dumps(_batch(per_batch, i), protocol=2))
-    meta = {b"label_names": [c.encode() for c in CLASS_NAMES], b"num_cases_per_batch": per_batch}
+    meta = {
+        b"label_names": [c.encode() for c in CLASS_NAMES],
+        b"num_cases_per_batch": per_batch,
+    }
     (folder / "batches.meta").write_bytes(pickle.dumps(meta, protocol=2))
     return folder
 

@@ -7,10 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnnbook.core.cli import main
+from cnnbook.cli import main
 
 
-@pytest.mark.parametrize("command", [[], ["train"], ["info"], ["evaluate"], ["clear-cache"], ["store-logits"]])
+@pytest.mark.parametrize(
+    "command",
+    [[], ["train"], ["info"], ["evaluate"], ["clear-cache"], ["store-logits"]],
+)
 def test_help_everywhere(command: list[str], capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main([*command, "--help"])
@@ -18,25 +21,52 @@ def test_help_everywhere(command: list[str], capsys: pytest.CaptureFixture) -> N
     assert "usage" in capsys.readouterr().out
 
 
-def test_info_without_models_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_info_without_models_is_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     assert main(["info", "--models-dir", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "make train" in err
 
 
-def test_bad_data_dir_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    assert main(["train", "--model", "baseline", "--data-dir", str(tmp_path / "nope")]) == 1
+def test_bad_data_dir_is_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    assert (
+        main(["train", "--model", "baseline", "--data-dir", str(tmp_path / "nope")])
+        == 1
+    )
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and "nope" in err
 
 
-def test_train_info_evaluate_round_trip(cifar_folder: Path, tmp_path: Path,
-                                        capsys: pytest.CaptureFixture) -> None:
+def test_train_info_evaluate_round_trip(
+    cifar_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     models = tmp_path / "models"
     args = ["--data-dir", str(cifar_folder), "--models-dir", str(models)]
-    assert main(["train", "--model", "baseline", "--epochs", "1", "--val-size", "20", "--float32",
-                 "--checkpoint-dir", str(tmp_path / "ckpt"), *args]) == 0
-    assert "precision: float32 (asked for (--precision float32))" in capsys.readouterr().out
+    assert (
+        main(
+            [
+                "train",
+                "--model",
+                "baseline",
+                "--epochs",
+                "1",
+                "--val-size",
+                "20",
+                "--float32",
+                "--checkpoint-dir",
+                str(tmp_path / "ckpt"),
+                *args,
+            ]
+        )
+        == 0
+    )
+    assert (
+        "precision: float32 (asked for (--precision float32))"
+        in capsys.readouterr().out
+    )
     assert main(["info", "--models-dir", str(models)]) == 0
     assert "baseline" in capsys.readouterr().out
     assert main(["evaluate", "--model", "baseline", *args]) == 0
@@ -52,23 +82,44 @@ def test_train_info_evaluate_round_trip(cifar_folder: Path, tmp_path: Path,
     assert capsys.readouterr().out == "stored baseline.predictions.npz\n"
     again = read_predictions("baseline", models)  # checksum-verified
     assert all(np.array_equal(first[k], again[k]) for k in first)
-    assert main(["evaluate", "--model", "baseline", *args]) == 0  # the manifest's checksum matches again
+    assert (
+        main(["evaluate", "--model", "baseline", *args]) == 0
+    )  # the manifest's checksum matches again
 
 
-def test_fast_model_train_info_evaluate_with_tta(cifar_folder: Path, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch,
-                                                 capsys: pytest.CaptureFixture) -> None:
-    from cnnbook.core import fast_train
+def test_fast_model_train_info_evaluate_with_tta(
+    cifar_folder: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+) -> None:
+    from cnnbook.airbench import hyp
 
-    tiny = fast_train.FastRecipe("fast_short", epochs=1, batch_size=16, widths=(4, 8, 8),
-                                 mixed_precision=False)
-    monkeypatch.setitem(fast_train.FAST_RECIPES, "fast_short", tiny)
+    tiny = hyp.FastRecipe(
+        "fast_short", epochs=1, batch_size=16, widths=(4, 8, 8), mixed_precision=False
+    )
+    monkeypatch.setitem(hyp.FAST_RECIPES, "fast_short", tiny)
     models = tmp_path / "models"
     args = ["--data-dir", str(cifar_folder), "--models-dir", str(models)]
-    assert main(["train", "--model", "fast_short", "--val-size", "20",
-                 "--checkpoint-dir", str(tmp_path / "ckpt"), *args]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--model",
+                "fast_short",
+                "--val-size",
+                "20",
+                "--checkpoint-dir",
+                str(tmp_path / "ckpt"),
+                *args,
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
-    assert "with TTA" in out and out.startswith("precision: ")  # the choice and its reason, first
+    assert "with TTA" in out and out.startswith(
+        "precision: "
+    )  # the choice and its reason, first
     assert main(["info", "--models-dir", str(models)]) == 0
     table = capsys.readouterr().out
     assert "TTA acc" in table and "fast_short" in table
@@ -78,27 +129,47 @@ def test_fast_model_train_info_evaluate_with_tta(cifar_folder: Path, tmp_path: P
 
 
 def test_fast_model_on_fewer_images_than_a_batch_is_a_one_line_error(
-        cifar_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    cifar_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     args = ["--data-dir", str(cifar_folder), "--models-dir", str(tmp_path / "models")]
-    assert main(["train", "--model", "fast_short", "--val-size", "20",
-                 "--checkpoint-dir", str(tmp_path / "ckpt"), *args]) == 1
+    assert (
+        main(
+            [
+                "train",
+                "--model",
+                "fast_short",
+                "--val-size",
+                "20",
+                "--checkpoint-dir",
+                str(tmp_path / "ckpt"),
+                *args,
+            ]
+        )
+        == 1
+    )
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "fewer than one batch" in err
 
 
-def test_clear_cache_says_what_it_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                          capsys: pytest.CaptureFixture) -> None:
+def test_clear_cache_says_what_it_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     from cnnbook.core import outputs
 
     monkeypatch.setenv(outputs.ENV_VAR, str(tmp_path / "outputs"))
     (tmp_path / "outputs").mkdir()
     (tmp_path / "outputs" / "run-layer_x-0123.npy").write_bytes(b"x")
     assert main(["clear-cache"]) == 0
-    assert capsys.readouterr().out == f"removed 1 stored outputs from {tmp_path / 'outputs'}\n"
+    assert (
+        capsys.readouterr().out
+        == f"removed 1 stored outputs from {tmp_path / 'outputs'}\n"
+    )
     assert not (tmp_path / "outputs").exists()
 
 
-def test_unknown_precision_is_refused_in_one_line(capsys: pytest.CaptureFixture) -> None:
+def test_unknown_precision_is_refused_in_one_line(
+    capsys: pytest.CaptureFixture,
+) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["train", "--model", "baseline", "--precision", "fp8"])
     assert exit_info.value.code == 1
@@ -108,5 +179,23 @@ def test_unknown_precision_is_refused_in_one_line(capsys: pytest.CaptureFixture)
 
 def test_epochs_is_refused_for_the_fast_recipes(capsys: pytest.CaptureFixture) -> None:
     assert main(["train", "--model", "fast", "--epochs", "3"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--epochs does not apply to fast" in err
+
+
+def test_all_means_every_model_and_epochs_is_refused_for_it(
+    capsys: pytest.CaptureFixture,
+) -> None:
+    """`--model all` is the same five models for train, evaluate and store-logits; --epochs applies
+    to the shared recipe only, so `train --model all --epochs 3` is refused before any data is read."""
+    from cnnbook.cli import _model_names
+    from cnnbook.core.names import ALL_MODELS
+
+    assert (
+        _model_names("all")
+        == list(ALL_MODELS)
+        == ["baseline", "dropout", "batchnorm", "fast", "fast_short"]
+    )
+    assert main(["train", "--model", "all", "--epochs", "3"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--epochs does not apply to fast" in err

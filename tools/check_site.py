@@ -25,9 +25,20 @@ STUDENT_HTML = ROOT / "_build" / "student" / "_build" / "html"  # `make book-stu
 SHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 DESKTOP, PHONE = (1280, 900), (390, 844)
-RAW_MARKUP = [r"\|\s*[-—–]+\s*\|", r"(\|[^|\n]*){3,}\|", r"\{glue", r"\{cite", r"\{numref", r"^:::", r"```\{", r"\{doc\}"]  # noqa: E501  (one case per line)
-RAW_MATH = (r"\$[^$\n]*[\\^_{}][^$\n]*\$"  # $...$ holding TeX (a backslash, ^, _ or braces)
-            r"|\\\((?:(?!\\\)).)*\\\)|\\\[(?:(?!\\\]).)*\\\]")  # Sphinx's \(...\) and \[...\], as MathJax left them
+RAW_MARKUP = [
+    r"\|\s*[-—–]+\s*\|",
+    r"(\|[^|\n]*){3,}\|",
+    r"\{glue",
+    r"\{cite",
+    r"\{numref",
+    r"^:::",
+    r"```\{",
+    r"\{doc\}",
+]  # noqa: E501  (one case per line)
+RAW_MATH = (
+    r"\$[^$\n]*[\\^_{}][^$\n]*\$"  # $...$ holding TeX (a backslash, ^, _ or braces)
+    r"|\\\((?:(?!\\\)).)*\\\)|\\\[(?:(?!\\\]).)*\\\]"
+)  # Sphinx's \(...\) and \[...\], as MathJax left them
 # Every element Sphinx writes for a formula (span.math inline, div.math displayed) must hold the node
 # MathJax renders it into; [formulas, rendered, the first unrendered ones' TeX].
 MATH_JS = """
@@ -41,10 +52,14 @@ FILE_NAME_ALT = re.compile(r"^[\w./-]*\.(png|jpe?g|svg|gif)$|[0-9a-f]{32,}", re.
 
 def _serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
     """A quiet static server for folder on a free port of 127.0.0.1."""
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args) -> None:  # noqa: D102
             pass
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder))
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
@@ -56,9 +71,17 @@ def _browser():
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service(DRIVER), options=options)
@@ -70,7 +93,8 @@ def _wait_until_rendered(driver) -> None:
         "const done = arguments[0];"
         "const wait = () => (window.MathJax && MathJax.startup && MathJax.startup.promise)"
         " ? MathJax.startup.promise.then(() => done()) : done();"
-        "document.readyState === 'complete' ? wait() : window.addEventListener('load', wait);")
+        "document.readyState === 'complete' ? wait() : window.addEventListener('load', wait);"
+    )
 
 
 # Wide content on a phone must scroll inside its own box (a table, an equation, a code block);
@@ -97,8 +121,11 @@ return out;
 
 def _console_errors(driver, name: str) -> list[str]:
     """The console errors logged since the last call, one line each."""
-    return [f"{name}: console error: {entry['message'][:160]}" for entry in driver.get_log("browser")
-            if entry["level"] == "SEVERE" and "favicon" not in entry["message"]]
+    return [
+        f"{name}: console error: {entry['message'][:160]}"
+        for entry in driver.get_log("browser")
+        if entry["level"] == "SEVERE" and "favicon" not in entry["message"]
+    ]
 
 
 def _math_problems(driver) -> list[str]:
@@ -106,7 +133,9 @@ def _math_problems(driver) -> list[str]:
     formulas, rendered, raw = driver.execute_script(MATH_JS)
     if rendered == formulas:
         return []
-    return [f"{formulas - rendered} of {formulas} formulas not rendered by MathJax, e.g. {raw}"]
+    return [
+        f"{formulas - rendered} of {formulas} formulas not rendered by MathJax, e.g. {raw}"
+    ]
 
 
 def _page_problems(driver, url: str, name: str, shots: Path | None = None) -> list[str]:
@@ -120,29 +149,42 @@ def _page_problems(driver, url: str, name: str, shots: Path | None = None) -> li
         "const main = document.querySelector('main') || document.body;"
         "const clone = main.cloneNode(true);"
         "clone.querySelectorAll('pre, code, script, style, mjx-container, .MathJax').forEach(e => e.remove());"
-        "return clone.innerText;")
+        "return clone.innerText;"
+    )
     for pattern in RAW_MARKUP:
         for match in re.finditer(pattern, text, re.M):
-            problems.append(f"{name}: raw markup {match.group(0)!r} near "
-                            f"{text[max(0, match.start() - 40):match.end() + 40]!r}")
+            problems.append(
+                f"{name}: raw markup {match.group(0)!r} near "
+                f"{text[max(0, match.start() - 40) : match.end() + 40]!r}"
+            )
     for match in re.finditer(RAW_MATH, text, re.S):
         problems.append(f"{name}: unrendered math {match.group(0)[:60]!r}")
     problems += [f"{name}: {p}" for p in _math_problems(driver)]
     images = driver.execute_script(
         "return [...document.querySelectorAll('main img')].map(i => "
-        "[i.currentSrc || i.src, i.complete && i.naturalWidth > 0, i.getAttribute('alt') || '']);")
+        "[i.currentSrc || i.src, i.complete && i.naturalWidth > 0, i.getAttribute('alt') || '']);"
+    )
     for src, loaded, alt in images:
         short = src.rsplit("/", 1)[-1]
         if not loaded:
             problems.append(f"{name}: image {short} did not load")
         if not alt.strip() or FILE_NAME_ALT.search(alt.strip()):
-            problems.append(f"{name}: image {short} has no descriptive alt text ({alt!r})")
-    width, height = PHONE  # a phone: mobile viewport emulation, then the page loaded again
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": True})
+            problems.append(
+                f"{name}: image {short} has no descriptive alt text ({alt!r})"
+            )
+    width, height = (
+        PHONE  # a phone: mobile viewport emulation, then the page loaded again
+    )
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": True},
+    )
     driver.get(url)
     _wait_until_rendered(driver)
-    problems += [f"{name} (390 px): {p}" for p in driver.execute_script(CLIPPED_JS) + _math_problems(driver)]
+    problems += [
+        f"{name} (390 px): {p}"
+        for p in driver.execute_script(CLIPPED_JS) + _math_problems(driver)
+    ]
     driver.save_screenshot(str((shots or SHOTS) / f"{name}-390px.png"))
     driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     return list(dict.fromkeys(problems + _console_errors(driver, f"{name} (390 px)")))
@@ -156,19 +198,29 @@ def _search_problems(driver, base: str) -> list[str]:
     driver.set_window_size(*DESKTOP)
     driver.get(f"{base}/search.html?q=Grad-CAM")
     try:
-        WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#search-results li"))
+        WebDriverWait(driver, 20).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, "#search-results li")
+        )
     except Exception:
         return ["search.html: no result for 'Grad-CAM'"]
     return []
 
 
-def _check_edition(driver, html: Path, shots: Path, prefix: str) -> tuple[int, list[str]]:
+def _check_edition(
+    driver, html: Path, shots: Path, prefix: str
+) -> tuple[int, list[str]]:
     """Every page of one built site (and its search); the number of pages and the problems found."""
     shots.mkdir(parents=True, exist_ok=True)
-    pages = sorted(p for p in html.glob("*.html") if p.name not in ("search.html", "genindex.html"))
+    pages = sorted(
+        p for p in html.glob("*.html") if p.name not in ("search.html", "genindex.html")
+    )
     server, base = _serve(html)
     try:
-        problems = [p for page in pages for p in _page_problems(driver, f"{base}/{page.name}", page.stem, shots)]
+        problems = [
+            p
+            for page in pages
+            for p in _page_problems(driver, f"{base}/{page.name}", page.stem, shots)
+        ]
         problems += _search_problems(driver, base)
     finally:
         server.shutdown()
@@ -179,8 +231,10 @@ def main() -> int:
     """Check every page of the reader edition, and of the student edition when it is built; print one
     line per problem; 0 if none."""
     if not (Path(CHROMIUM).exists() and Path(DRIVER).exists()):
-        print("check-site needs Chromium: `apt-get install chromium chromium-driver` (Debian), then rerun",
-              file=sys.stderr)
+        print(
+            "check-site needs Chromium: `apt-get install chromium chromium-driver` (Debian), then rerun",
+            file=sys.stderr,
+        )
         return 1
     if not (HTML / "index.html").exists():
         print(f"{HTML} is missing: run `make book` first", file=sys.stderr)
@@ -191,14 +245,22 @@ def main() -> int:
     shutil.rmtree(SHOTS, ignore_errors=True)
     driver = _browser()
     try:
-        checked = [_check_edition(driver, html, shots, prefix) for html, shots, prefix in editions]
+        checked = [
+            _check_edition(driver, html, shots, prefix)
+            for html, shots, prefix in editions
+        ]
     finally:
         driver.quit()
     problems = [p for _, found in checked for p in found]
     for line in problems:
         print(line)
-    counts = " + ".join(f"{n} {'student' if prefix else 'reader'}" for (n, _), (_, _, prefix) in zip(checked, editions))
-    print(f"check-site: {counts} pages, {len(problems)} problems; screenshots in {editions[0][1].relative_to(ROOT)}")
+    counts = " + ".join(
+        f"{n} {'student' if prefix else 'reader'}"
+        for (n, _), (_, _, prefix) in zip(checked, editions)
+    )
+    print(
+        f"check-site: {counts} pages, {len(problems)} problems; screenshots in {editions[0][1].relative_to(ROOT)}"
+    )
     return 1 if problems else 0
 
 

@@ -31,13 +31,22 @@ def chapters(book_dir: Path) -> list[Path]:
     toc = yaml.safe_load((book_dir / "_toc.yml").read_text(encoding="utf-8"))
     names = [toc["root"], *(entry["file"] for entry in toc.get("chapters", []))]
     paths = [book_dir / f"{name}.md" for name in names]
-    return [p for p in paths if p.is_file() and is_myst_markdown_notebook(p.read_text(encoding="utf-8"))]
+    return [
+        p
+        for p in paths
+        if p.is_file() and is_myst_markdown_notebook(p.read_text(encoding="utf-8"))
+    ]
 
 
 def longest_first(cache, paths: list[Path]) -> list[Path]:
     """The chapters ordered by their last execution time (longest first; never run: by size)."""
-    seconds = {record.uri: (record.data or {}).get("execution_seconds", 0.0) for record in cache.list_cache_records()}
-    return sorted(paths, key=lambda p: (seconds.get(str(p), 0.0), p.stat().st_size), reverse=True)
+    seconds = {
+        record.uri: (record.data or {}).get("execution_seconds", 0.0)
+        for record in cache.list_cache_records()
+    }
+    return sorted(
+        paths, key=lambda p: (seconds.get(str(p), 0.0), p.stat().st_size), reverse=True
+    )
 
 
 def execute(build_dir: Path, timeout: int, book_dir: Path = ROOT / "book") -> int:
@@ -48,20 +57,32 @@ def execute(build_dir: Path, timeout: int, book_dir: Path = ROOT / "book") -> in
     cache = get_cache(str(build_dir / ".jupyter_cache"))
     paths = longest_first(cache, chapters(book_dir))
     for record in cache.list_project_records(filter_uris=[str(p) for p in paths]):
-        cache.remove_nb_from_project(record.pk)  # added again below: the project's order is the pool's
+        cache.remove_nb_from_project(
+            record.pk
+        )  # added again below: the project's order is the pool's
     records = [cache.add_nb_to_project(str(path), read_data=READER) for path in paths]
     stale = cache.list_unexecuted(filter_pks=[r.pk for r in records])
     if not stale:
         print("execute-chapters: every chapter is cached")
         return 0
-    print(f"execute-chapters: {len(stale)} of {len(records)} chapters to execute, two at a time: "
-          + ", ".join(Path(r.uri).stem for r in stale), flush=True)
+    print(
+        f"execute-chapters: {len(stale)} of {len(records)} chapters to execute, two at a time: "
+        + ", ".join(Path(r.uri).stem for r in stale),
+        flush=True,
+    )
     started = time.perf_counter()
     result = load_executor("local-parallel", cache=cache).run_and_cache(
-        filter_pks=[r.pk for r in stale], timeout=timeout, allow_errors=False)
+        filter_pks=[r.pk for r in stale], timeout=timeout, allow_errors=False
+    )
     failed = [*result.excepted, *result.errored]
-    print(f"execute-chapters: {len(result.succeeded)} executed in {time.perf_counter() - started:.0f} s"
-          + (f"; failed here, left to jupyter-book: {', '.join(Path(u).stem for u in failed)}" if failed else ""))
+    print(
+        f"execute-chapters: {len(result.succeeded)} executed in {time.perf_counter() - started:.0f} s"
+        + (
+            f"; failed here, left to jupyter-book: {', '.join(Path(u).stem for u in failed)}"
+            if failed
+            else ""
+        )
+    )
     return len(failed)
 
 

@@ -29,18 +29,30 @@ def _is_content(path: Path) -> bool:
 
     parts = set(path.parts)
     temporary = path.name.startswith(".") and TEMPORARY_MARK in path.name
-    return not ("__pycache__" in parts or any(p.endswith(".egg-info") for p in parts)
-                or temporary or path.name.endswith(".lock"))
+    return not (
+        "__pycache__" in parts
+        or any(p.endswith(".egg-info") for p in parts)
+        or temporary
+        or path.name.endswith(".lock")
+    )
 
 
 def default_data_dir() -> Path:
     """Where the book reads CIFAR-10 from when no folder is given."""
-    return Path(os.environ.get("CIFAR10_DIR") or Path.home() / ".keras" / "datasets" / "cifar-10-batches-py")
+    return Path(
+        os.environ.get("CIFAR10_DIR")
+        or Path.home() / ".keras" / "datasets" / "cifar-10-batches-py"
+    )
 
 
 def inputs(root: Path = ROOT, data_dir: Path | None = None) -> list[Path]:
     """Every file the key covers, sorted."""
-    found = [p for folder in FOLDERS for p in (root / folder).rglob("*") if p.is_file() and _is_content(p)]
+    found = [
+        p
+        for folder in FOLDERS
+        for p in (root / folder).rglob("*")
+        if p.is_file() and _is_content(p)
+    ]
     found += [root / name for name in FILES if (root / name).is_file()]
     data = default_data_dir() if data_dir is None else Path(data_dir)
     if data.is_dir():
@@ -52,8 +64,14 @@ def source_hash(root: Path = ROOT, data_dir: Path | None = None) -> str:
     """sha256 over each input's path (relative to the repository, or the data folder's name) and content."""
     digest = hashlib.sha256()
     for path in inputs(root, data_dir):
-        name = path.relative_to(root) if path.is_relative_to(root) else Path("data") / path.name
-        digest.update(f"{name}\0{hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
+        name = (
+            path.relative_to(root)
+            if path.is_relative_to(root)
+            else Path("data") / path.name
+        )
+        digest.update(
+            f"{name}\0{hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode()
+        )
     return digest.hexdigest()
 
 

@@ -16,7 +16,9 @@ def _unique_scripts(app, pagename, templatename, context, doctree) -> None:
     its attributes) and one per inline body."""
     scripts = context.get("script_files", [])
     seen, unique = set(), []
-    for script in sorted(scripts, key=lambda s: getattr(s, "priority", 500)):  # the order Sphinx writes
+    for script in sorted(
+        scripts, key=lambda s: getattr(s, "priority", 500)
+    ):  # the order Sphinx writes
         attributes = getattr(script, "attributes", {}) or {}
         filename = str(getattr(script, "filename", script) or "")  # None and "" alike
         key = ("file", filename) if filename else ("body", attributes.get("body", ""))

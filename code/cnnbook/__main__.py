@@ -1,5 +1,5 @@
 """Run the command-line interface: python -m cnnbook."""
 
-from cnnbook.core.cli import main
+from cnnbook.cli import main
 
 raise SystemExit(main())

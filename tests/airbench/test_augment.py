@@ -6,7 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnnbook.core.augment import epoch_images, random_flips, random_translate, tta_logits
+from cnnbook.airbench.augment import (
+    epoch_images,
+    random_flips,
+    random_translate,
+    tta_logits,
+)
 
 RNG = np.random.default_rng(0)
 IMAGES = RNG.integers(0, 256, size=(64, 8, 8, 3), dtype=np.uint8)
@@ -15,11 +20,17 @@ IMAGES = RNG.integers(0, 256, size=(64, 8, 8, 3), dtype=np.uint8)
 def _reflect_pad(image: np.ndarray, pad: int) -> np.ndarray:
     """Reflection padding written out index by index (no np.pad)."""
     h, w = image.shape[:2]
+
     def source(i: int, n: int) -> int:
         i = abs(i)
         return 2 * (n - 1) - i if i >= n else i
-    return np.array([[image[source(y - pad, h), source(x - pad, w)] for x in range(w + 2 * pad)]
-                     for y in range(h + 2 * pad)])
+
+    return np.array(
+        [
+            [image[source(y - pad, h), source(x - pad, w)] for x in range(w + 2 * pad)]
+            for y in range(h + 2 * pad)
+        ]
+    )
 
 
 def test_every_translated_image_is_a_window_of_its_reflection_padded_self():
@@ -27,8 +38,12 @@ def test_every_translated_image_is_a_window_of_its_reflection_padded_self():
     seen = set()
     for image, shifted in zip(IMAGES, out):
         padded = _reflect_pad(image, 2)
-        windows = [(dy, dx) for dy in range(5) for dx in range(5)
-                   if np.array_equal(padded[dy:dy + 8, dx:dx + 8], shifted)]
+        windows = [
+            (dy, dx)
+            for dy in range(5)
+            for dx in range(5)
+            if np.array_equal(padded[dy : dy + 8, dx : dx + 8], shifted)
+        ]
         assert windows, "not a window of the padded image"
         seen.add(windows[0])
     assert len(seen) > 12  # many different shifts are drawn
@@ -66,11 +81,19 @@ def test_tta_levels_average_the_views_with_their_weights():
     mirror = x[:, :, ::-1]
     padded = np.stack([_reflect_pad(image, 1) for image in x])
     a, b = padded[:, :8, :8], padded[:, 2:, 2:]
-    views = {"x": _score(x), "m": _score(mirror), "a": _score(a), "am": _score(a[:, :, ::-1]),
-             "b": _score(b), "bm": _score(b[:, :, ::-1])}
+    views = {
+        "x": _score(x),
+        "m": _score(mirror),
+        "a": _score(a),
+        "am": _score(a[:, :, ::-1]),
+        "b": _score(b),
+        "bm": _score(b[:, :, ::-1]),
+    }
     np.testing.assert_allclose(tta_logits(_score, x, 0), views["x"])
     np.testing.assert_allclose(tta_logits(_score, x, 1), (views["x"] + views["m"]) / 2)
-    expected = (views["x"] + views["m"]) / 4 + (views["a"] + views["am"] + views["b"] + views["bm"]) / 8
+    expected = (views["x"] + views["m"]) / 4 + (
+        views["a"] + views["am"] + views["b"] + views["bm"]
+    ) / 8
     np.testing.assert_allclose(tta_logits(_score, x, 2), expected)
     with pytest.raises(ValueError, match="tta level"):
         tta_logits(_score, x, 3)

@@ -42,6 +42,10 @@ def test_loss_curve_and_receptive_fields():
     fig = _render(plots.plot_loss_curve(np.geomspace(1, 1e-6, 50)))
     assert fig.axes[0].get_yscale() == "log"
     image = RNG.integers(0, 256, size=(32, 32, 3), dtype=np.uint8)
-    fig = _render(plots.plot_receptive_fields(image, [Field("a", 3, 1), Field("b", 32, 4)], (16, 16)))
+    fig = _render(
+        plots.plot_receptive_fields(
+            image, [Field("a", 3, 1), Field("b", 32, 4)], (16, 16)
+        )
+    )
     sizes = [p.get_width() for p in fig.axes[0].patches]
     assert sizes == [3, 32]

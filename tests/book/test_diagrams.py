@@ -15,7 +15,12 @@ def _legible(fig) -> list[str]:
 
 
 def test_backbone_one_box_per_stage_taller_for_larger_maps():
-    stages = [("input", 32, 3), ("block 1", 32, 32), ("pool", 16, 32), ("dense", 1, 128)]
+    stages = [
+        ("input", 32, 3),
+        ("block 1", 32, 32),
+        ("pool", 16, 32),
+        ("dense", 1, 128),
+    ]
     fig = diagrams.plot_backbone(stages)
     texts = _legible(fig)
     boxes = [p for p in fig.axes[0].patches if isinstance(p, FancyBboxPatch)]
@@ -35,5 +40,13 @@ def test_sliding_window_highlights_a_kernel_and_its_output_cell():
 def test_gradcam_pipeline_names_every_step():
     texts = _legible(diagrams.plot_gradcam_pipeline())
     joined = " ".join(texts)
-    for word in ("image", "feature maps", "score", "mean of", "ReLU", "heatmap", "gradient"):
+    for word in (
+        "image",
+        "feature maps",
+        "score",
+        "mean of",
+        "ReLU",
+        "heatmap",
+        "gradient",
+    ):
         assert word in joined

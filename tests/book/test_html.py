@@ -16,11 +16,21 @@ import page_report  # tools/page_report.py (tests/conftest.py puts tools/ on the
 
 HTML = Path(__file__).resolve().parents[2] / "_build" / "html"
 # chapter -> minimum number of numbered figures it must show
-CHAPTERS = {"intro": 0, "architectures": 2, "convolution": 4, "regularization": 3, "fast": 3, "calibration": 2,
-            "visualization": 9, "references": 0}
+CHAPTERS = {
+    "intro": 0,
+    "architectures": 2,
+    "convolution": 4,
+    "regularization": 3,
+    "fast": 3,
+    "calibration": 2,
+    "visualization": 9,
+    "references": 0,
+}
 
-pytestmark = pytest.mark.skipif(not (HTML / "index.html").is_file(),
-                                reason="book not built: run `make book` (it runs these checks)")
+pytestmark = pytest.mark.skipif(
+    not (HTML / "index.html").is_file(),
+    reason="book not built: run `make book` (it runs these checks)",
+)
 
 
 class _Page(HTMLParser):
@@ -43,7 +53,9 @@ class _Page(HTMLParser):
         if tag in ("link", "script") and (a.get("href") or a.get("src")):
             self.links.append(a.get("href") or a.get("src"))
         self.classes.extend((a.get("class") or "").split())
-        if tag == "figure" or (tag == "div" and "figure" in (a.get("class") or "").split()):
+        if tag == "figure" or (
+            tag == "div" and "figure" in (a.get("class") or "").split()
+        ):
             self._in_figure += 1
         if tag == "img" and self._in_figure:
             self.figure_images += 1
@@ -60,7 +72,9 @@ def test_chapter_exists_with_figures(chapter: str) -> None:
     path = HTML / f"{chapter}.html"
     assert path.is_file(), f"{path} missing"
     page = _parse(path)
-    assert page.figure_images >= CHAPTERS[chapter], f"{chapter}: {page.figure_images} figures"
+    assert page.figure_images >= CHAPTERS[chapter], (
+        f"{chapter}: {page.figure_images} figures"
+    )
     text = path.read_text(encoding="utf-8")
     if CHAPTERS[chapter]:
         assert re.search(r"Fig\. \d+", text), f"{chapter}: figures are not numbered"
@@ -72,8 +86,20 @@ def test_no_error_or_stderr_output(chapter: str) -> None:
     page = _parse(HTML / f"{chapter}.html")
     assert "Traceback" not in text
     for bad in ("stderr", "traceback", "error"):
-        assert not [c for c in page.classes if c == bad or c.endswith(f"-{bad}") and c.startswith("output")], bad
-    for noise in ("oneDNN", "cuda_", "absl::", "WARNING:", "UserWarning", "DeprecationWarning", "━━━"):
+        assert not [
+            c
+            for c in page.classes
+            if c == bad or c.endswith(f"-{bad}") and c.startswith("output")
+        ], bad
+    for noise in (
+        "oneDNN",
+        "cuda_",
+        "absl::",
+        "WARNING:",
+        "UserWarning",
+        "DeprecationWarning",
+        "━━━",
+    ):
         assert noise not in text, f"{chapter}: '{noise}' in the page"
 
 
@@ -83,9 +109,15 @@ def test_internal_links_resolve() -> None:
     for path, page in pages.items():
         for link in page.links:
             parts = urlsplit(link)
-            if parts.scheme or parts.netloc or link.startswith(("mailto:", "javascript:")):
+            if (
+                parts.scheme
+                or parts.netloc
+                or link.startswith(("mailto:", "javascript:"))
+            ):
                 continue
-            target = (path.parent / unquote(parts.path)).resolve() if parts.path else path
+            target = (
+                (path.parent / unquote(parts.path)).resolve() if parts.path else path
+            )
             if not target.exists():
                 broken.append(f"{path.name}: {link}")
             elif parts.fragment and target.suffix == ".html" and target in pages:
@@ -95,7 +127,13 @@ def test_internal_links_resolve() -> None:
 
 
 def test_chapter_notebooks_downloadable() -> None:
-    for chapter in ("architectures", "convolution", "regularization", "calibration", "visualization"):
+    for chapter in (
+        "architectures",
+        "convolution",
+        "regularization",
+        "calibration",
+        "visualization",
+    ):
         assert (HTML / "_sources" / f"{chapter}.ipynb").is_file(), chapter
 
 
@@ -108,20 +146,31 @@ def _soup(chapter: str):
     """A built chapter, parsed."""
     from bs4 import BeautifulSoup
 
-    return BeautifulSoup((HTML / f"{chapter}.html").read_text(encoding="utf-8"), "html.parser")
+    return BeautifulSoup(
+        (HTML / f"{chapter}.html").read_text(encoding="utf-8"), "html.parser"
+    )
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_visible_code_teaches_and_fits_the_column(chapter: str) -> None:
     cells, blocks = page_report.visible_code(_soup(chapter))
     plumbing = [c for c in cells if page_report.PLUMBING.search(c)]
-    assert not plumbing, f"{chapter}: visible cells doing bookkeeping (hide them): {plumbing}"
+    assert not plumbing, (
+        f"{chapter}: visible cells doing bookkeeping (hide them): {plumbing}"
+    )
     limit = page_report.MAX_LINE
-    long = [line for code in cells + blocks for line in code.splitlines() if len(line) > limit]
+    long = [
+        line
+        for code in cells + blocks
+        for line in code.splitlines()
+        if len(line) > limit
+    ]
     assert not long, f"{chapter}: visible code lines over {limit} characters: {long}"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_page_images_stay_light(chapter: str) -> None:
     total = page_report.image_bytes(HTML / f"{chapter}.html", _soup(chapter))
-    assert total <= MAX_PAGE_IMAGES_KIB * 1024, f"{chapter}: {total / 1024:.0f} KiB of images"
+    assert total <= MAX_PAGE_IMAGES_KIB * 1024, (
+        f"{chapter}: {total / 1024:.0f} KiB of images"
+    )

@@ -22,7 +22,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CHAPTERS = ("convolution", "regularization", "fast")
 TAG = "numeric-check"
-DATA = Path(os.environ.get("CIFAR10_DIR") or Path.home() / ".keras" / "datasets" / "cifar-10-batches-py")
+DATA = Path(
+    os.environ.get("CIFAR10_DIR")
+    or Path.home() / ".keras" / "datasets" / "cifar-10-batches-py"
+)
 
 PROBE = r"""
 import contextlib, io, json, sys
@@ -52,12 +55,20 @@ def _numpy_avx512() -> str:
         from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
     except ImportError:  # NumPy < 2
         from numpy.core._multiarray_umath import __cpu_dispatch__, __cpu_features__
-    return " ".join(f for f in __cpu_dispatch__ if f.startswith("AVX512") and __cpu_features__.get(f))
+    return " ".join(
+        f
+        for f in __cpu_dispatch__
+        if f.startswith("AVX512") and __cpu_features__.get(f)
+    )
 
 
 def other_path() -> dict[str, str]:
     """The environment of the second numeric path."""
-    env = {"TF_ENABLE_ONEDNN_OPTS": "0", "ONEDNN_MAX_CPU_ISA": "AVX2", "OPENBLAS_CORETYPE": "Haswell"}
+    env = {
+        "TF_ENABLE_ONEDNN_OPTS": "0",
+        "ONEDNN_MAX_CPU_ISA": "AVX2",
+        "OPENBLAS_CORETYPE": "Haswell",
+    }
     if features := _numpy_avx512():
         env["NPY_DISABLE_CPU_FEATURES"] = features
     return env
@@ -65,11 +76,31 @@ def other_path() -> dict[str, str]:
 
 def run_tagged_cells(chapter: str, env: dict[str, str], out: Path) -> dict:
     """What the chapter's tagged cells show and glue, run under env."""
-    paths = ("TF_ENABLE_ONEDNN_OPTS", "ONEDNN_MAX_CPU_ISA", "OPENBLAS_CORETYPE", "NPY_DISABLE_CPU_FEATURES")
+    paths = (
+        "TF_ENABLE_ONEDNN_OPTS",
+        "ONEDNN_MAX_CPU_ISA",
+        "OPENBLAS_CORETYPE",
+        "NPY_DISABLE_CPU_FEATURES",
+    )
     base = {k: v for k, v in os.environ.items() if k not in paths}
-    done = subprocess.run([sys.executable, "-c", PROBE, str(ROOT / "book" / f"{chapter}.md"), TAG, str(out)],
-                          cwd=ROOT / "book", env=base | env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, f"{chapter}: the tagged cells failed under {env}: {done.stderr[-2000:]}"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            PROBE,
+            str(ROOT / "book" / f"{chapter}.md"),
+            TAG,
+            str(out),
+        ],
+        cwd=ROOT / "book",
+        env=base | env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, (
+        f"{chapter}: the tagged cells failed under {env}: {done.stderr[-2000:]}"
+    )
     return json.loads(out.read_text())
 
 
@@ -78,17 +109,31 @@ def test_tagged_cells_exist() -> None:
 
     for chapter in CHAPTERS:
         cells = jupytext.read(ROOT / "book" / f"{chapter}.md", fmt="md:myst").cells
-        assert any(TAG in c.metadata.get("tags", []) for c in cells), f"{chapter}: no cell tagged {TAG}"
+        assert any(TAG in c.metadata.get("tags", []) for c in cells), (
+            f"{chapter}: no cell tagged {TAG}"
+        )
 
 
-@pytest.mark.skipif(not (DATA / "data_batch_1").is_file(), reason="needs CIFAR-10: set CIFAR10_DIR")
+@pytest.mark.skipif(
+    not (DATA / "data_batch_1").is_file(), reason="needs CIFAR-10: set CIFAR10_DIR"
+)
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_round_off_never_reaches_the_page_as_digits(chapter: str, tmp_path: Path) -> None:
+def test_round_off_never_reaches_the_page_as_digits(
+    chapter: str, tmp_path: Path
+) -> None:
     default = run_tagged_cells(chapter, {}, tmp_path / "default.json")
     other = run_tagged_cells(chapter, other_path(), tmp_path / "other.json")
     assert default["glued"], f"{chapter}: the tagged cells glued nothing"
-    differ = {k: (v, other["glued"].get(k)) for k, v in default["glued"].items() if other["glued"].get(k) != v}
+    differ = {
+        k: (v, other["glued"].get(k))
+        for k, v in default["glued"].items()
+        if other["glued"].get(k) != v
+    }
     assert not differ, f"{chapter}: glued text depends on the numeric path: {differ}"
     assert len(default["shown"]) == len(other["shown"])
-    for (printed, shown), (printed_other, shown_other) in zip(default["shown"], other["shown"]):
-        assert (printed, shown) == (printed_other, shown_other), f"{chapter}: a cell shows other digits"
+    for (printed, shown), (printed_other, shown_other) in zip(
+        default["shown"], other["shown"]
+    ):
+        assert (printed, shown) == (printed_other, shown_other), (
+            f"{chapter}: a cell shows other digits"
+        )

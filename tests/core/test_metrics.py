@@ -22,14 +22,18 @@ def test_model_logits_match_log_of_probabilities():
 
     inputs = keras.Input((4,))
     logits = keras.layers.Dense(3, name="logits")(inputs)
-    model = keras.Model(inputs, keras.layers.Activation("softmax", name="probabilities")(logits))
+    model = keras.Model(
+        inputs, keras.layers.Activation("softmax", name="probabilities")(logits)
+    )
     x = np.random.default_rng(0).normal(size=(7, 4)).astype("float32")
     z = cal.model_logits(model, x)
     w, b = model.get_layer("logits").get_weights()
     np.testing.assert_allclose(z, x @ w + b, rtol=1e-5, atol=1e-5)
     assert z.dtype == np.float64
     with pytest.raises(ValueError):
-        cal.model_logits(keras.Model(inputs, keras.layers.Dense(2, name="other")(inputs)), x)
+        cal.model_logits(
+            keras.Model(inputs, keras.layers.Dense(2, name="other")(inputs)), x
+        )
 
 
 def test_layer_outputs_are_the_named_layer():
@@ -40,6 +44,11 @@ def test_layer_outputs_are_the_named_layer():
     model = keras.Model(inputs, keras.layers.Dense(2, name="logits")(hidden))
     x = np.random.default_rng(1).normal(size=(6, 4)).astype("float32")
     w, b = model.get_layer("hidden").get_weights()
-    np.testing.assert_allclose(cal.layer_outputs(model, x, "hidden"), np.maximum(x @ w + b, 0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        cal.layer_outputs(model, x, "hidden"),
+        np.maximum(x @ w + b, 0),
+        rtol=1e-5,
+        atol=1e-6,
+    )
     with pytest.raises(ValueError, match="no layer named"):
         cal.layer_outputs(model, x, "missing")

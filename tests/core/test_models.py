@@ -29,16 +29,25 @@ def _layer_types(name: str) -> list[str]:
 def test_variants_differ_only_by_their_regularizer() -> None:
     base = _layer_types("baseline")
     assert [t for t in _layer_types("dropout") if t != "Dropout"] == base
-    assert [t for t in _layer_types("batchnorm") if not t.endswith("BatchNormalization")] == base
+    assert [
+        t for t in _layer_types("batchnorm") if not t.endswith("BatchNormalization")
+    ] == base
     assert _layer_types("dropout").count("Dropout") == 2
     types = _layer_types("batchnorm")
-    assert types.count("FusedBatchNormalization") == 6 and types.count("BatchNormalization") == 1  # 6 conv + dense
+    assert (
+        types.count("FusedBatchNormalization") == 6
+        and types.count("BatchNormalization") == 1
+    )  # 6 conv + dense
 
 
 def test_dropout_rate_and_batchnorm_bias() -> None:
-    assert {x.rate for x in build_model("dropout").layers if isinstance(x, layers.Dropout)} == {0.5}
+    assert {
+        x.rate for x in build_model("dropout").layers if isinstance(x, layers.Dropout)
+    } == {0.5}
     bn_model = build_model("batchnorm")
-    assert not any(x.use_bias for x in bn_model.layers if isinstance(x, (layers.Conv2D,)))
+    assert not any(
+        x.use_bias for x in bn_model.layers if isinstance(x, (layers.Conv2D,))
+    )
     assert bn_model.get_layer("logits").use_bias
 
 

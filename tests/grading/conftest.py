@@ -12,7 +12,12 @@ import pytest
 
 from cnnbook.grading.assign import build_assignment
 from cnnbook.grading.grade import Limits, grade_submission
-from cnnbook.grading.paths import BUILD_VARIABLE, assignment_names, solution_notebook, student_notebook
+from cnnbook.grading.paths import (
+    BUILD_VARIABLE,
+    assignment_names,
+    solution_notebook,
+    student_notebook,
+)
 from cnnbook.grading.report import GradeReport
 
 FAST = Limits(cell=120.0, question=60.0)
@@ -33,12 +38,16 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
         os.environ[BUILD_VARIABLE] = previous
 
 
-def _edited_solution(build: Path, name: str, edits: list[tuple[str, str]], target: Path) -> Path:
+def _edited_solution(
+    build: Path, name: str, edits: list[tuple[str, str]], target: Path
+) -> Path:
     """The solution notebook with each (old, new) text replaced once in its code (each must be found)."""
     notebook = nbformat.read(solution_notebook(name, build), as_version=4)
     for old, new in edits:
         cells = [c for c in notebook.cells if c.cell_type == "code" and old in c.source]
-        assert len(cells) == 1, f"{name}: the edit {old!r} matches {len(cells)} code cells"
+        assert len(cells) == 1, (
+            f"{name}: the edit {old!r} matches {len(cells)} code cells"
+        )
         cells[0].source = cells[0].source.replace(old, new, 1)
     nbformat.write(notebook, target)
     return target
@@ -52,7 +61,9 @@ def edited_solution() -> Callable[[Path, str, list[tuple[str, str]], Path], Path
 
 def _notebook_with_cells(name: str, sources: list[str], target: Path) -> Path:
     """A notebook of the given code cells, claiming to be assignment `name`."""
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(s) for s in sources]
+    )
     notebook.metadata["cnnbook"] = {"assignment": name}
     target.write_text(json.dumps(notebook), encoding="utf-8")
     return target
@@ -61,8 +72,10 @@ def _notebook_with_cells(name: str, sources: list[str], target: Path) -> Path:
 @pytest.fixture
 def grade(build: Path) -> Callable[..., GradeReport]:
     """grade(path, name=None, limits=FAST) -> GradeReport, against the session's build."""
+
     def run(path: Path, name: str | None = None, limits: Limits = FAST) -> GradeReport:
         return grade_submission(path, name, limits=limits)
+
     return run
 
 

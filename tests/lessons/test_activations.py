@@ -25,7 +25,9 @@ def test_values_match_tensorflow(name):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no overflow warnings for large |x|
         got = fn(POINTS)
-    np.testing.assert_allclose(got, TF_FUNCS[name](tf.constant(POINTS)).numpy(), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(
+        got, TF_FUNCS[name](tf.constant(POINTS)).numpy(), rtol=1e-12, atol=1e-300
+    )
 
 
 @pytest.mark.parametrize("name", ACTIVATIONS)
@@ -39,19 +41,27 @@ def test_derivatives_match_gradient_tape(name):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         got = grad(POINTS)
-    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-15)  # TF loses digits where s(x) ~ 1
+    np.testing.assert_allclose(
+        got, want, rtol=1e-10, atol=1e-15
+    )  # TF loses digits where s(x) ~ 1
 
 
 def test_sigmoid_grad_is_accurate_in_the_tails():
-    exact = np.exp(-np.abs(POINTS)) / (1 + np.exp(-np.abs(POINTS))) ** 2  # s'(x) = e^-|x| / (1 + e^-|x|)^2
-    np.testing.assert_allclose(ACTIVATIONS["sigmoid"][1](POINTS), exact, rtol=1e-12, atol=0)
+    exact = (
+        np.exp(-np.abs(POINTS)) / (1 + np.exp(-np.abs(POINTS))) ** 2
+    )  # s'(x) = e^-|x| / (1 + e^-|x|)^2
+    np.testing.assert_allclose(
+        ACTIVATIONS["sigmoid"][1](POINTS), exact, rtol=1e-12, atol=0
+    )
 
 
 def test_known_values():
     relu, relu_grad = ACTIVATIONS["relu"]
     sigmoid, sigmoid_grad = ACTIVATIONS["sigmoid"]
     np.testing.assert_array_equal(relu(np.array([-2.0, 0.0, 3.0])), [0.0, 0.0, 3.0])
-    np.testing.assert_array_equal(relu_grad(np.array([-2.0, 0.0, 3.0])), [0.0, 0.0, 1.0])
+    np.testing.assert_array_equal(
+        relu_grad(np.array([-2.0, 0.0, 3.0])), [0.0, 0.0, 1.0]
+    )
     assert sigmoid(np.array(0.0)) == 0.5 and sigmoid_grad(np.array(0.0)) == 0.25
     assert ACTIVATIONS["tanh"][1](np.array(0.0)) == 1.0
 
@@ -72,7 +82,9 @@ def test_sigmoid_gradients_vanish_relu_ones_do_not(images):
     assert 0.1 < relu[0] / relu[-1] < 10  # ReLU keeps the same order of magnitude
 
 
-def _numpy_norms(model, x: np.ndarray, y: np.ndarray, activation: str, depth: int) -> np.ndarray:
+def _numpy_norms(
+    model, x: np.ndarray, y: np.ndarray, activation: str, depth: int
+) -> np.ndarray:
     """Backpropagation by hand in NumPy through the same weights (the independent reference)."""
     fn, grad = ACTIVATIONS[activation]
     weights = [model.get_layer(f"hidden{i + 1}").get_weights() for i in range(depth)]
@@ -84,7 +96,9 @@ def _numpy_norms(model, x: np.ndarray, y: np.ndarray, activation: str, depth: in
     logits = inputs[-1] @ head_w + head_b
     p = np.exp(logits - logits.max(axis=1, keepdims=True))
     p /= p.sum(axis=1, keepdims=True)
-    delta = (p - np.eye(10)[y]) / len(x) @ head_w.T  # dL/d(output of the last hidden layer)
+    delta = (
+        (p - np.eye(10)[y]) / len(x) @ head_w.T
+    )  # dL/d(output of the last hidden layer)
     norms = []
     for i in reversed(range(depth)):
         delta = delta * grad(pre[i])
@@ -96,9 +110,15 @@ def _numpy_norms(model, x: np.ndarray, y: np.ndarray, activation: str, depth: in
 @pytest.mark.parametrize("activation", ["sigmoid", "relu", "tanh"])
 def test_norms_match_numpy_backprop(images, activation):
     labels = np.arange(len(images)) % 10
-    got = gradient_norms_by_depth(activation, images, depth=3, width=16, seed=5, labels=labels)
-    model = build_deep_stack(images.shape[1:], activation, depth=3, width=16, seed=5)  # same seeded init
-    np.testing.assert_allclose(got, _numpy_norms(model, images, labels, activation, 3), rtol=1e-4)
+    got = gradient_norms_by_depth(
+        activation, images, depth=3, width=16, seed=5, labels=labels
+    )
+    model = build_deep_stack(
+        images.shape[1:], activation, depth=3, width=16, seed=5
+    )  # same seeded init
+    np.testing.assert_allclose(
+        got, _numpy_norms(model, images, labels, activation, 3), rtol=1e-4
+    )
 
 
 def test_random_labels_are_reproducible_and_uint8_is_scaled(images):
@@ -108,7 +128,13 @@ def test_random_labels_are_reproducible_and_uint8_is_scaled(images):
     pixels = np.random.default_rng(2).integers(0, 256, (4, 4, 4, 3), dtype=np.uint8)
     np.testing.assert_allclose(
         gradient_norms_by_depth("tanh", pixels, depth=2, width=8, labels=[0, 1, 2, 3]),
-        gradient_norms_by_depth("tanh", pixels.astype(np.float32) / 255, depth=2, width=8, labels=[0, 1, 2, 3]),
+        gradient_norms_by_depth(
+            "tanh",
+            pixels.astype(np.float32) / 255,
+            depth=2,
+            width=8,
+            labels=[0, 1, 2, 3],
+        ),
         rtol=1e-6,
     )
 
@@ -117,7 +143,9 @@ def test_bad_arguments_raise(images):
     with pytest.raises(ValueError, match="unknown activation"):
         gradient_flow_experiment(images, activations=("swish",))
     with pytest.raises(ValueError, match="labels"):
-        gradient_norms_by_depth("relu", images, depth=2, labels=np.full(len(images), 10))
+        gradient_norms_by_depth(
+            "relu", images, depth=2, labels=np.full(len(images), 10)
+        )
     with pytest.raises(ValueError, match="depth"):
         gradient_norms_by_depth("relu", images, depth=0)
 
@@ -125,7 +153,9 @@ def test_bad_arguments_raise(images):
 def test_batchnorm_stack_puts_batchnorm_before_each_activation_and_keeps_gradients_alive():
     from cnnbook.lessons.activations import build_deep_stack, gradient_norms_by_depth
 
-    model = build_deep_stack((4, 4, 3), "sigmoid", depth=3, width=8, seed=0, batchnorm=True)
+    model = build_deep_stack(
+        (4, 4, 3), "sigmoid", depth=3, width=8, seed=0, batchnorm=True
+    )
     kinds = [type(layer).__name__ for layer in model.layers[2:-1]]
     assert kinds == ["Dense", "BatchNormalization", "Activation"] * 3
     x = np.random.default_rng(0).integers(0, 256, size=(64, 8, 8, 3), dtype=np.uint8)

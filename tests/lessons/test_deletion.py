@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnnbook.lessons.deletion import deletion_test, random_mask, replace_pixels, top_fraction_mask
+from cnnbook.lessons.deletion import (
+    deletion_test,
+    random_mask,
+    replace_pixels,
+    top_fraction_mask,
+)
 
 RNG = np.random.default_rng(0)
 
@@ -16,7 +21,9 @@ def test_top_fraction_mask_selects_the_hottest_pixels_like_a_sort():
     k = round(0.25 * 42)
     assert (mask.reshape(5, -1).sum(1) == k).all()
     for image, chosen in zip(heat, mask):
-        threshold = np.sort(image.ravel())[::-1][k - 1]  # independent: the k-th largest value
+        threshold = np.sort(image.ravel())[::-1][
+            k - 1
+        ]  # independent: the k-th largest value
         assert (image[chosen] >= threshold).all() and (image[~chosen] < threshold).all()
     assert not top_fraction_mask(heat, 0.0).any() and top_fraction_mask(heat, 1.0).all()
 
@@ -50,9 +57,19 @@ def test_a_faithful_map_makes_the_model_fail_sooner_than_random_pixels():
     labels = np.ones(20, int)
     faithful = np.zeros((20, 16, 16))
     faithful[:, :4, :4] = 1.0
-    result = deletion_test(predict, images, labels, faithful, np.zeros_like(images), [0.0, 0.0625, 0.25])
-    assert result.heatmap_correct.mean(1).tolist() == [1.0, 0.0, 0.0]  # 16 pixels = the evidence
-    assert result.random_correct.mean(1)[1] > 0.9  # 16 random pixels rarely hit half the square
+    result = deletion_test(
+        predict, images, labels, faithful, np.zeros_like(images), [0.0, 0.0625, 0.25]
+    )
+    assert result.heatmap_correct.mean(1).tolist() == [
+        1.0,
+        0.0,
+        0.0,
+    ]  # 16 pixels = the evidence
+    assert (
+        result.random_correct.mean(1)[1] > 0.9
+    )  # 16 random pixels rarely hit half the square
     unfaithful = faithful[:, ::-1, ::-1]  # points at the opposite corner
-    wrong = deletion_test(predict, images, labels, unfaithful, np.zeros_like(images), [0.0625])
+    wrong = deletion_test(
+        predict, images, labels, unfaithful, np.zeros_like(images), [0.0625]
+    )
     assert wrong.heatmap_correct.all()

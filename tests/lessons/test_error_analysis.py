@@ -13,10 +13,10 @@ NAMES = ["cat", "dog", "frog"]
 def test_confusion_matrix_by_hand():
     labels = np.array([0, 0, 1, 1, 1, 2])
     preds = np.array([0, 1, 1, 0, 0, 2])
-    expected = np.array([[1, 1, 0],
-                         [2, 1, 0],
-                         [0, 0, 1]])
-    np.testing.assert_array_equal(errors.confusion_matrix(labels, preds, n_classes=3), expected)
+    expected = np.array([[1, 1, 0], [2, 1, 0], [0, 0, 1]])
+    np.testing.assert_array_equal(
+        errors.confusion_matrix(labels, preds, n_classes=3), expected
+    )
 
 
 def test_confusion_matrix_matches_loop_and_add_at():
@@ -30,8 +30,10 @@ def test_confusion_matrix_matches_loop_and_add_at():
     cm = errors.confusion_matrix(labels, preds)
     np.testing.assert_array_equal(cm, loop)
     np.testing.assert_array_equal(cm, other)
-    np.testing.assert_allclose(errors.per_class_accuracy(cm),
-                               [np.mean(preds[labels == c] == c) for c in range(10)])
+    np.testing.assert_allclose(
+        errors.per_class_accuracy(cm),
+        [np.mean(preds[labels == c] == c) for c in range(10)],
+    )
 
 
 def test_confusion_matrix_rejects_bad_input():
@@ -48,22 +50,31 @@ def test_per_class_accuracy_empty_class_is_nan():
 
 
 def test_most_confused_pairs_sorted_and_off_diagonal():
-    cm = np.array([[50, 3, 7],
-                   [9, 40, 0],
-                   [7, 1, 60]])
+    cm = np.array([[50, 3, 7], [9, 40, 0], [7, 1, 60]])
     pairs = errors.most_confused_pairs(cm, NAMES, k=4)
-    assert pairs == [("dog", "cat", 9), ("cat", "frog", 7), ("frog", "cat", 7), ("cat", "dog", 3)]
-    assert errors.most_confused_pairs(np.diag([5, 5, 5]), NAMES) == []  # zeros are left out
+    assert pairs == [
+        ("dog", "cat", 9),
+        ("cat", "frog", 7),
+        ("frog", "cat", 7),
+        ("cat", "dog", 3),
+    ]
+    assert (
+        errors.most_confused_pairs(np.diag([5, 5, 5]), NAMES) == []
+    )  # zeros are left out
     assert len(errors.most_confused_pairs(cm, NAMES, k=10)) == 5
 
 
 def _probs() -> tuple[np.ndarray, np.ndarray]:
-    probs = np.array([[0.90, 0.05, 0.05],   # wrong (label 1), conf .90
-                      [0.40, 0.35, 0.25],   # right, conf .40
-                      [0.10, 0.20, 0.70],   # wrong (label 0), conf .70
-                      [0.20, 0.75, 0.05],   # right, conf .75
-                      [0.34, 0.33, 0.33],   # right, conf .34
-                      [0.05, 0.95, 0.00]])  # wrong (label 2), conf .95
+    probs = np.array(
+        [
+            [0.90, 0.05, 0.05],  # wrong (label 1), conf .90
+            [0.40, 0.35, 0.25],  # right, conf .40
+            [0.10, 0.20, 0.70],  # wrong (label 0), conf .70
+            [0.20, 0.75, 0.05],  # right, conf .75
+            [0.34, 0.33, 0.33],  # right, conf .34
+            [0.05, 0.95, 0.00],
+        ]
+    )  # wrong (label 2), conf .95
     return probs, np.array([1, 0, 0, 1, 0, 2])
 
 
@@ -88,7 +99,17 @@ def test_selection_matches_brute_force():
     logits = rng.normal(size=(200, 10)) * 3
     probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     labels = rng.integers(0, 10, 200)
-    wrong = sorted((i for i in range(200) if probs[i].argmax() != labels[i]), key=lambda i: -probs[i].max())
-    right = sorted((i for i in range(200) if probs[i].argmax() == labels[i]), key=lambda i: probs[i].max())
-    np.testing.assert_array_equal(errors.most_confident_mistakes(probs, labels, k=8).indices, wrong[:8])
-    np.testing.assert_array_equal(errors.least_confident_correct(probs, labels, k=8).indices, right[:8])
+    wrong = sorted(
+        (i for i in range(200) if probs[i].argmax() != labels[i]),
+        key=lambda i: -probs[i].max(),
+    )
+    right = sorted(
+        (i for i in range(200) if probs[i].argmax() == labels[i]),
+        key=lambda i: probs[i].max(),
+    )
+    np.testing.assert_array_equal(
+        errors.most_confident_mistakes(probs, labels, k=8).indices, wrong[:8]
+    )
+    np.testing.assert_array_equal(
+        errors.least_confident_correct(probs, labels, k=8).indices, right[:8]
+    )

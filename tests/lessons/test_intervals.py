@@ -14,14 +14,20 @@ from cnnbook.lessons import intervals as iv
 RNG = np.random.default_rng(0)
 
 
-@pytest.mark.parametrize("only_a, only_b", [(0, 0), (3, 0), (10, 12), (40, 61), (7, 7), (150, 120)])
-def test_mcnemar_is_the_binomial_test_on_discordant_pairs(only_a: int, only_b: int) -> None:
+@pytest.mark.parametrize(
+    "only_a, only_b", [(0, 0), (3, 0), (10, 12), (40, 61), (7, 7), (150, 120)]
+)
+def test_mcnemar_is_the_binomial_test_on_discordant_pairs(
+    only_a: int, only_b: int
+) -> None:
     both, neither = 500, 80
     a = np.array([1] * only_a + [0] * only_b + [1] * both + [0] * neither, bool)
     b = np.array([0] * only_a + [1] * only_b + [1] * both + [0] * neither, bool)
     result = iv.mcnemar_exact(a, b)
     assert (result.only_first, result.only_second) == (only_a, only_b)
-    expected = stats.binomtest(only_a, only_a + only_b, 0.5).pvalue if only_a + only_b else 1.0
+    expected = (
+        stats.binomtest(only_a, only_a + only_b, 0.5).pvalue if only_a + only_b else 1.0
+    )
     assert result.p_value == pytest.approx(expected, rel=1e-10)
 
 
@@ -42,19 +48,27 @@ def test_normal_quantile_matches_scipy() -> None:
 def test_bootstrap_interval_agrees_with_scipy_percentile_bootstrap() -> None:
     x = RNG.normal(1.0, 2.0, size=300)
     ours = iv.bootstrap_interval(np.mean, x, n_bootstrap=4000, seed=1)
-    theirs = stats.bootstrap((x,), np.mean, n_resamples=4000, method="percentile", random_state=1)
+    theirs = stats.bootstrap(
+        (x,), np.mean, n_resamples=4000, method="percentile", random_state=1
+    )
     assert ours.estimate == pytest.approx(x.mean())
     assert ours.low == pytest.approx(theirs.confidence_interval.low, abs=0.05)
     assert ours.high == pytest.approx(theirs.confidence_interval.high, abs=0.05)
 
 
-def test_bootstrap_interval_covers_the_true_accuracy_about_95_percent_of_the_time() -> None:
+def test_bootstrap_interval_covers_the_true_accuracy_about_95_percent_of_the_time() -> (
+    None
+):
     true_p, n, trials = 0.7, 400, 300
     covered = 0
     for trial in range(trials):
         correct = RNG.random(n) < true_p
-        covered += iv.bootstrap_interval(np.mean, correct.astype(float), n_bootstrap=400, seed=trial).covers(true_p)
-    assert 0.90 <= covered / trials <= 0.99  # nominal 0.95; binomial noise on 300 trials is ~1.3 points
+        covered += iv.bootstrap_interval(
+            np.mean, correct.astype(float), n_bootstrap=400, seed=trial
+        ).covers(true_p)
+    assert (
+        0.90 <= covered / trials <= 0.99
+    )  # nominal 0.95; binomial noise on 300 trials is ~1.3 points
 
 
 def test_paired_difference_cancels_shared_difficulty() -> None:
@@ -81,7 +95,9 @@ def test_verdict_reads_the_interval() -> None:
 def test_mean_and_sd_across_seeds() -> None:
     values = [0.771, 0.768, 0.775]
     mean, sd = iv.mean_and_sd(values)
-    assert mean == pytest.approx(statistics.mean(values)) and sd == pytest.approx(statistics.stdev(values))
+    assert mean == pytest.approx(statistics.mean(values)) and sd == pytest.approx(
+        statistics.stdev(values)
+    )
     assert math.isnan(iv.mean_and_sd([0.5])[1])
 
 

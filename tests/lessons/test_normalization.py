@@ -24,7 +24,10 @@ def _batches(shape: tuple[int, ...], count: int, seed: int) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     channels = shape[-1]
     shift, scale = rng.uniform(-3, 3, channels), rng.uniform(0.5, 3, channels)
-    return [(rng.normal(size=shape) * scale + shift).astype(np.float32) for _ in range(count)]
+    return [
+        (rng.normal(size=shape) * scale + shift).astype(np.float32)
+        for _ in range(count)
+    ]
 
 
 def _keras_layer(channels: int, ndim: int, momentum: float, seed: int):
@@ -35,7 +38,11 @@ def _keras_layer(channels: int, ndim: int, momentum: float, seed: int):
     layer.build((None,) * (ndim - 1) + (channels,))
     layer.gamma.assign(gamma.astype(np.float32))
     layer.beta.assign(beta.astype(np.float32))
-    return layer, gamma.astype(np.float32).astype(np.float64), beta.astype(np.float32).astype(np.float64)
+    return (
+        layer,
+        gamma.astype(np.float32).astype(np.float64),
+        beta.astype(np.float32).astype(np.float64),
+    )
 
 
 def test_defaults_equal_keras():
@@ -60,7 +67,9 @@ def test_moving_stats_and_inference_match_keras(shape, momentum):
     layer, gamma, beta = _keras_layer(shape[-1], len(shape), momentum, seed=3)
     bn = NumpyBatchNorm(shape[-1], gamma=gamma, beta=beta, momentum=momentum)
     for x in batches:
-        np.testing.assert_allclose(bn.train_step(x), np.asarray(layer(x, training=True)), **TOL)
+        np.testing.assert_allclose(
+            bn.train_step(x), np.asarray(layer(x, training=True)), **TOL
+        )
     np.testing.assert_allclose(bn.moving_mean, np.asarray(layer.moving_mean), **TOL)
     np.testing.assert_allclose(bn.moving_var, np.asarray(layer.moving_variance), **TOL)
     test_x = _batches(shape, 1, seed=4)[0]
@@ -74,8 +83,14 @@ def test_keras_moving_variance_is_the_biased_one():
     (x,) = _batches((4, 3), 1, seed=5)  # small batch: m/(m-1) = 4/3 would show
     layer = keras.layers.BatchNormalization(momentum=0.0)  # moving stats = last batch's
     layer(x, training=True)
-    np.testing.assert_allclose(np.asarray(layer.moving_variance), x.astype(np.float64).var(axis=0), **TOL)
-    assert not np.allclose(np.asarray(layer.moving_variance), x.astype(np.float64).var(axis=0, ddof=1), **TOL)
+    np.testing.assert_allclose(
+        np.asarray(layer.moving_variance), x.astype(np.float64).var(axis=0), **TOL
+    )
+    assert not np.allclose(
+        np.asarray(layer.moving_variance),
+        x.astype(np.float64).var(axis=0, ddof=1),
+        **TOL,
+    )
     _, _, var = batchnorm_train(x, np.ones(3), np.zeros(3))
     np.testing.assert_allclose(var, x.astype(np.float64).var(axis=0), rtol=1e-12)
 
@@ -83,11 +98,17 @@ def test_keras_moving_variance_is_the_biased_one():
 def test_hand_worked_example():
     x = np.array([[1.0], [3.0]])  # mean 2, biased variance 1
     y, mean, var = batchnorm_train(x, gamma=np.array([2.0]), beta=np.array([0.5]))
-    np.testing.assert_allclose(y[:, 0], [0.5 - 2 / np.sqrt(1 + 1e-3), 0.5 + 2 / np.sqrt(1 + 1e-3)])
+    np.testing.assert_allclose(
+        y[:, 0], [0.5 - 2 / np.sqrt(1 + 1e-3), 0.5 + 2 / np.sqrt(1 + 1e-3)]
+    )
     assert mean[0] == 2.0 and var[0] == 1.0
-    new_mean, new_var = update_moving_stats(np.array([0.0]), np.array([1.0]), mean, var, momentum=0.9)
+    new_mean, new_var = update_moving_stats(
+        np.array([0.0]), np.array([1.0]), mean, var, momentum=0.9
+    )
     np.testing.assert_allclose([new_mean[0], new_var[0]], [0.2, 1.0])
-    y = batchnorm_inference(x, np.ones(1), np.zeros(1), np.array([1.0]), np.array([4.0]), eps=1e-12)
+    y = batchnorm_inference(
+        x, np.ones(1), np.zeros(1), np.array([1.0]), np.array([4.0]), eps=1e-12
+    )
     np.testing.assert_allclose(y[:, 0], [0.0, 1.0])  # (x - 1) / 2
 
 
@@ -97,6 +118,10 @@ def test_bad_arguments_raise():
     with pytest.raises(ValueError, match="batch axis"):
         batchnorm_train(np.zeros(3), np.ones(3), np.zeros(3))
     with pytest.raises(ValueError, match="momentum"):
-        update_moving_stats(np.zeros(1), np.ones(1), np.zeros(1), np.ones(1), momentum=1.5)
+        update_moving_stats(
+            np.zeros(1), np.ones(1), np.zeros(1), np.ones(1), momentum=1.5
+        )
     with pytest.raises(ValueError, match="eps"):
-        batchnorm_inference(np.zeros((2, 1)), np.ones(1), np.zeros(1), np.zeros(1), np.ones(1), eps=0.0)
+        batchnorm_inference(
+            np.zeros((2, 1)), np.ones(1), np.zeros(1), np.zeros(1), np.ones(1), eps=0.0
+        )

@@ -34,7 +34,9 @@ def test_each_layer_matches_keras(models, name):
     rows = layer_param_table(model)
     assert [r["name"] for r in rows] == [layer.name for layer in model.layers]
     for row, layer in zip(rows, model.layers):
-        assert row["trainable"] + row["non_trainable"] == layer.count_params(), layer.name
+        assert row["trainable"] + row["non_trainable"] == layer.count_params(), (
+            layer.name
+        )
         assert row["trainable"] == _size(layer.trainable_weights), layer.name
         assert row["non_trainable"] == _size(layer.non_trainable_weights), layer.name
         assert row["type"] == type(layer).__name__
@@ -48,7 +50,9 @@ def test_model_totals_match_keras(models, name):
     assert counts["total"] == model.count_params()
     assert counts["trainable"] == _size(model.trainable_weights)
     assert counts["non_trainable"] == _size(model.non_trainable_weights)
-    assert counts["non_trainable"] == (0 if name != "batchnorm" else 2 * (2 * (32 + 64 + 128) + 128))
+    assert counts["non_trainable"] == (
+        0 if name != "batchnorm" else 2 * (2 * (32 + 64 + 128) + 128)
+    )
 
 
 def test_hand_worked_formulas():
@@ -71,7 +75,10 @@ def test_formula_strings(models):
     assert rows["flatten"]["formula"] == "0" and rows["flatten"]["trainable"] == 0
     bn_rows = {r["name"]: r for r in layer_param_table(models["batchnorm"])}
     assert bn_rows["block1_1_conv"]["formula"] == "3·3·3·32"
-    assert (bn_rows["block1_1_bn"]["trainable"], bn_rows["block1_1_bn"]["non_trainable"]) == (64, 64)
+    assert (
+        bn_rows["block1_1_bn"]["trainable"],
+        bn_rows["block1_1_bn"]["non_trainable"],
+    ) == (64, 64)
 
 
 def test_other_configurations_match_keras():

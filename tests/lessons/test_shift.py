@@ -39,7 +39,10 @@ def test_noise_has_the_stated_spread_and_damage_grows_with_severity() -> None:
     out = shift.gaussian_noise(IMAGES, 1, seed=3).astype(float)
     assert np.std(out - IMAGES) == pytest.approx(shift.NOISE_SIGMA[1], rel=0.05)
     for kind in shift.CORRUPTIONS:
-        errors = [np.mean((shift.corrupt(IMAGES, kind, s).astype(float) - IMAGES) ** 2) for s in shift.SEVERITIES]
+        errors = [
+            np.mean((shift.corrupt(IMAGES, kind, s).astype(float) - IMAGES) ** 2)
+            for s in shift.SEVERITIES
+        ]
         assert errors == sorted(errors) and errors[0] > 0, kind
         assert shift.corrupt(IMAGES, kind, 1).dtype == np.uint8
 

@@ -14,32 +14,61 @@ def _raw(text: str) -> bool:
     return any(re.search(p, text, re.M) for p in check_site.RAW_MARKUP)
 
 
-@pytest.mark.parametrize("text", ["| version | max |difference| to tf.nn.conv2d |\n|—|—|",
-                                  "| a | b |\n| --- | --- |", "see {glue:text}`x`", "{cite}`guo2017`",
-                                  ":::{solution} ex-1", "```{code-cell} ipython3"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "| version | max |difference| to tf.nn.conv2d |\n|—|—|",
+        "| a | b |\n| --- | --- |",
+        "see {glue:text}`x`",
+        "{cite}`guo2017`",
+        ":::{solution} ex-1",
+        "```{code-cell} ipython3",
+    ],
+)
 def test_raw_markup_is_caught(text: str) -> None:
     assert _raw(text)
 
 
 def test_rendered_prose_passes() -> None:
-    assert not _raw("The ECE falls from 11.3% to 1.2% (a change of −10.1 points [−10.8, −9.4]).")
-    assert not re.search(check_site.RAW_MATH, "costs $5 and $6 dollars")  # prices are not math
+    assert not _raw(
+        "The ECE falls from 11.3% to 1.2% (a change of −10.1 points [−10.8, −9.4])."
+    )
+    assert not re.search(
+        check_site.RAW_MATH, "costs $5 and $6 dollars"
+    )  # prices are not math
     assert not re.search(check_site.RAW_MATH, "a list [1, 2] (or a tuple)")
 
 
-@pytest.mark.parametrize("text", ["with $\\hat{x} = x$ left raw", "the pages show \\(T>0\\) raw",
-                                  "\\[ W = V\\,(\\Lambda + \\epsilon I)^{-1/2} \\]"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "with $\\hat{x} = x$ left raw",
+        "the pages show \\(T>0\\) raw",
+        "\\[ W = V\\,(\\Lambda + \\epsilon I)^{-1/2} \\]",
+    ],
+)
 def test_unrendered_math_is_caught(text: str) -> None:
     assert re.search(check_site.RAW_MATH, text)
 
 
-@pytest.mark.parametrize("alt, bad", [("_images/e748102ce73b0d63165c7cbcae26526c6d3bd0a604a04db7d0163a39d802d809.png", True),  # noqa: E501  (one case per line)
-                                      ("figure.png", True), ("A confusion matrix of the studied model.", False)])
+@pytest.mark.parametrize(
+    "alt, bad",
+    [
+        (
+            "_images/e748102ce73b0d63165c7cbcae26526c6d3bd0a604a04db7d0163a39d802d809.png",
+            True,
+        ),  # noqa: E501  (one case per line)
+        ("figure.png", True),
+        ("A confusion matrix of the studied model.", False),
+    ],
+)
 def test_file_names_are_not_alt_text(alt: str, bad: bool) -> None:
     assert bool(check_site.FILE_NAME_ALT.search(alt)) is bad
 
 
-def test_without_chromium_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+def test_without_chromium_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     monkeypatch.setattr(check_site, "CHROMIUM", "/nonexistent/chromium")
     assert check_site.main() == 1
     err = capsys.readouterr().err
@@ -78,11 +107,16 @@ def browser():
     driver.quit()
 
 
-@pytest.mark.parametrize("broken", [False, True], ids=["configured", "configuration-removed"])
-def test_math_check_fails_on_unrendered_formulas(browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                  broken: bool) -> None:
+@pytest.mark.parametrize(
+    "broken", [False, True], ids=["configured", "configuration-removed"]
+)
+def test_math_check_fails_on_unrendered_formulas(
+    browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broken: bool
+) -> None:
     (tmp_path / "mathjax").symlink_to(check_site.ROOT / "book" / "_static" / "mathjax")
-    (tmp_path / "page.html").write_text(PAGE.format(config="" if broken else _config_script()), encoding="utf-8")
+    (tmp_path / "page.html").write_text(
+        PAGE.format(config="" if broken else _config_script()), encoding="utf-8"
+    )
     monkeypatch.setattr(check_site, "SHOTS", tmp_path)
     server, base = check_site._serve(tmp_path)
     try:

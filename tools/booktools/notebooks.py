@@ -1,15 +1,16 @@
 """The chapters as plain Jupyter notebooks for the Colab button: book/<chapter>.ipynb (reader edition,
 with the solutions) and book/student/<chapter>.ipynb (student edition, without).
 
-`make notebooks` (this module run as a script) reads every chapter of book/_toc.yml that has code
-with jupytext, renders its MyST as plain Markdown (booktools.myst: glued values as numbers,
-citations as text with a reference list, admonitions and exercises as blockquotes) and prepends a
-cell that, on Colab only, clones the repository of _config.yml's `repository: url:` and installs it.
+`make notebooks` (this module run as a script) reads every chapter of book/_toc.yml (sphinx-external-toc)
+that has code with jupytext, renders its MyST as plain Markdown (the PlainMarkdown preprocessor of nbconvert,
+with booktools.myst: glued values as numbers, citations as text with a reference list, admonitions and
+exercises as blockquotes) and prepends a cell (ColabSetup) that, on Colab only, clones the repository of
+_config.yml's `repository: url:` and installs it.
 
 The committed notebooks carry no value of a build: a glued number appears by name, as ⟨name⟩, and
 the notebook's last cell lists every value its code glued (cnnbook.book.pages.glued_table). So a
 committed notebook is a function of its chapter alone: it cannot disagree with a build made on
-another CPU, and `make notebooks` needs no build (tests/book/test_notebooks.py checks the committed
+another CPU, and `make notebooks` needs no build (tests/tools/test_notebooks.py checks the committed
 files are fresh). The site's download button gives the executed chapter instead, with the build's
 values written in (`render_downloads`, run by `make book`).
 """
@@ -21,14 +22,26 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import jupytext
 import nbformat
-import yaml
+from markdown_it import MarkdownIt
+from nbconvert.preprocessors import Preprocessor
+from sphinx_external_toc.parsing import MalformedError, parse_toc_yaml
+from traitlets import Instance, Unicode
+from yaml import YAMLError
 
 from booktools.citations import Bibliography, read_bibliography
-from booktools.myst import EDITIONS, BookIndex, Context, convert_text, index_chapter
+from booktools.editions import read_config
+from booktools.myst import (
+    EDITIONS,
+    BookIndex,
+    Context,
+    convert_text,
+    index_chapter,
+    markdown_parser,
+)
 from cnnbook.core.files import REPOSITORY_ROOT, atomic_write_text
 
 SETUP_TAG = "colab-setup"
@@ -44,8 +57,10 @@ if "google.colab" in sys.modules and not os.path.isdir("{name}"):
     %pip install --quiet -e {name} myst-nb
     sys.path.insert(0, os.path.abspath("{name}/code"))
     os.chdir("{name}")"""
-NAMES_NOTE = ("*A number that the book's text takes from the code appears here by name, as ⟨name⟩: "
-              "run the notebook, and its last cell lists every such value.*")
+NAMES_NOTE = (
+    "*A number that the book's text takes from the code appears here by name, as ⟨name⟩: "
+    "run the notebook, and its last cell lists every such value.*"
+)
 NAMES_CELL = "from cnnbook.book.pages import glued_table\n\nglued_table()  # every value the text names as ⟨name⟩"
 
 
@@ -57,63 +72,62 @@ class Book:
     url: str
     bibliography: Bibliography
     index: BookIndex
-
-
-def _read_yaml(path: str | os.PathLike) -> Any:
-    """A YAML file's content, with a one-line error naming the file when it is not valid YAML."""
-    try:
-        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+    md: MarkdownIt  # myst-parser's parser with _config.yml's extensions
 
 
 def repository_url(config_file: str | os.PathLike) -> str:
-    """The `repository: url:` entry of the book's _config.yml."""
-    config = _read_yaml(config_file) or {}
-    url = (config.get("repository") or {}).get("url") if isinstance(config, dict) else None
+    """The `repository: url:` entry of the book's _config.yml (the Colab set-up cell clones it)."""
+    url = (read_config(Path(config_file)).get("repository") or {}).get("url")
     if not url:
         raise ValueError(f"{config_file}: no repository url (repository: url: ...)")
     return str(url)
 
 
-def _toc_files(entry: Any) -> Iterator[str]:
-    """Every `root:` and `file:` of a _toc.yml structure, in order."""
-    if isinstance(entry, dict):
-        for key in ("root", "file"):
-            if key in entry:
-                yield str(entry[key])
-        for value in entry.values():
-            if isinstance(value, (list, dict)):
-                yield from _toc_files(value)
-    elif isinstance(entry, list):
-        for item in entry:
-            yield from _toc_files(item)
-
-
 def toc_documents(book_dir: str | os.PathLike) -> list[Path]:
-    """Every Markdown page named in book/_toc.yml, in reading order."""
-    book_dir = Path(book_dir)
-    return [book_dir / f"{name}.md" for name in _toc_files(_read_yaml(book_dir / "_toc.yml"))]
+    """Every Markdown page of book/_toc.yml in reading order, read by sphinx-external-toc as Jupyter Book does."""
+    try:
+        return [
+            Path(book_dir) / f"{name}.md"
+            for name in parse_toc_yaml(Path(book_dir) / "_toc.yml")
+        ]
+    except (MalformedError, YAMLError) as exc:
+        raise ValueError(f"{Path(book_dir) / '_toc.yml'}: {exc}") from None
 
 
 def chapter_files(book_dir: str | os.PathLike) -> list[Path]:
     """The Markdown chapters named in book/_toc.yml that contain code cells."""
-    return [p for p in toc_documents(book_dir) if "{code-cell}" in p.read_text(encoding="utf-8")]
+    return [
+        p
+        for p in toc_documents(book_dir)
+        if "{code-cell}" in p.read_text(encoding="utf-8")
+    ]
 
 
 def load_book(book_dir: str | os.PathLike, config_file: str | os.PathLike) -> Book:
-    """The repository URL, bibliography and book-wide figure/exercise numbers of a book."""
+    """The repository URL, bibliography, MyST parser and book-wide figure/exercise numbers of a book."""
+    config = read_config(Path(config_file))
+    md = markdown_parser(
+        (config.get("parse") or {}).get("myst_enable_extensions") or []
+    )
     book_dir, index = Path(book_dir), BookIndex()
     for page in toc_documents(book_dir):
-        index_chapter(page.stem, page.read_text(encoding="utf-8"), index)
-    bibfiles = (_read_yaml(config_file) or {}).get("bibtex_bibfiles") or ["references.bib"]
-    return Book(book_dir, repository_url(config_file), read_bibliography(book_dir / bibfiles[0]), index)
+        index_chapter(page.stem, page.read_text(encoding="utf-8"), index, md)
+    bibfiles = config.get("bibtex_bibfiles") or ["references.bib"]
+    return Book(
+        book_dir,
+        repository_url(config_file),
+        read_bibliography(book_dir / bibfiles[0]),
+        index,
+        md,
+    )
 
 
 def notebook_path(chapter: Path, edition: str) -> Path:
     """book/<chapter>.ipynb (reader) or book/student/<chapter>.ipynb (student)."""
     if edition not in EDITIONS:
-        raise ValueError(f"unknown edition {edition!r}: choose one of {', '.join(EDITIONS)}")
+        raise ValueError(
+            f"unknown edition {edition!r}: choose one of {', '.join(EDITIONS)}"
+        )
     folder = chapter.parent if edition == "reader" else chapter.parent / STUDENT_DIR
     return folder / f"{chapter.stem}.ipynb"
 
@@ -126,69 +140,130 @@ def build_glue(build_dir: Path, name: str) -> dict[str, str]:
     try:
         outputs = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError:
-        raise ValueError(f"{path}: not valid JSON; rebuild the book with `make book`") from None
-    return {key: out["data"]["text/plain"] for key, out in outputs.items()
-            if "text/plain" in out.get("data", {}) and not set(out["data"]) - {"text/plain"}}
+        raise ValueError(
+            f"{path}: not valid JSON; rebuild the book with `make book`"
+        ) from None
+    return {
+        key: out["data"]["text/plain"]
+        for key, out in outputs.items()
+        if "text/plain" in out.get("data", {}) and not set(out["data"]) - {"text/plain"}
+    }
 
 
-def _setup_cell(url: str) -> nbformat.NotebookNode:
-    """The Colab set-up cell for the repository at url."""
-    name = url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
-    return nbformat.v4.new_code_cell(SETUP_TEMPLATE.format(url=url, name=name), metadata={"tags": [SETUP_TAG]})
+class PlainMarkdown(Preprocessor):
+    """Every Markdown cell as plain Markdown, empty ones dropped, the references appended: both notebook kinds."""
 
+    ctx = Instance(Context)
 
-def convert_cells(notebook: nbformat.NotebookNode, ctx: Context) -> None:
-    """Render every Markdown cell as plain Markdown (empty ones dropped); add the reference list."""
-    for cell in notebook.cells:
+    def preprocess_cell(
+        self, cell: Any, resources: dict, index: int
+    ) -> tuple[Any, dict]:
+        """One Markdown cell rendered by booktools.myst."""
         if cell.cell_type == "markdown":
-            cell.source = convert_text(cell.source, ctx)
-    notebook.cells = [c for c in notebook.cells if c.cell_type != "markdown" or c.source.strip()]
-    if ctx.cited:
-        notebook.cells.append(nbformat.v4.new_markdown_cell(ctx.bibliography.reference_list(ctx.cited)))
+            cell.source = convert_text(cell.source, self.ctx)
+        return cell, resources
+
+    def preprocess(
+        self, nb: nbformat.NotebookNode, resources: dict
+    ) -> tuple[nbformat.NotebookNode, dict]:
+        """Every cell rendered, then the empty Markdown cells dropped and the reference list added."""
+        nb, resources = super().preprocess(nb, resources)
+        nb.cells = [
+            c for c in nb.cells if c.cell_type != "markdown" or c.source.strip()
+        ]
+        if self.ctx.cited:
+            nb.cells.append(
+                nbformat.v4.new_markdown_cell(
+                    self.ctx.bibliography.reference_list(self.ctx.cited)
+                )
+            )
+        return nb, resources
 
 
-def chapter_notebook(book: Book, chapter: Path, edition: str = "reader") -> nbformat.NotebookNode:
-    """One chapter as a notebook of one edition: plain Markdown, code without outputs, a Colab set-up
-    cell; glued values by name, listed by a last cell."""
-    ctx = Context(None, book.bibliography, book.index, chapter.parent, edition)
-    notebook = jupytext.reads(chapter.read_text(encoding="utf-8"), fmt="md:myst")
+class ColabSetup(Preprocessor):
+    """The Colab set-up cell first, the glued names' note and table, metadata and ids: the committed notebooks."""
+
+    url = Unicode()
+    ctx = Instance(Context)
+
+    def preprocess(
+        self, nb: nbformat.NotebookNode, resources: dict
+    ) -> tuple[nbformat.NotebookNode, dict]:
+        """The set-up cell clones the repository at url (its name from the URL) and installs it."""
+        name = self.url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+        nb.cells.insert(
+            0,
+            nbformat.v4.new_code_cell(
+                SETUP_TEMPLATE.format(url=self.url, name=name),
+                metadata={"tags": [SETUP_TAG]},
+            ),
+        )
+        if self.ctx.glued:
+            nb.cells.insert(1, nbformat.v4.new_markdown_cell(NAMES_NOTE))
+            nb.cells.append(nbformat.v4.new_code_cell(NAMES_CELL))
+        nb.metadata = {
+            "kernelspec": {
+                "display_name": "Python 3",
+                "language": "python",
+                "name": "python3",
+            },
+            "language_info": {"name": "python"},
+            "colab": {"provenance": []},
+            METADATA_KEY: {"edition": self.ctx.edition},
+        }
+        for index, cell in enumerate(nb.cells):
+            cell["id"] = f"cell-{index}"
+        return nb, resources
+
+
+def _plain(
+    notebook: nbformat.NotebookNode, ctx: Context, chapter: Path
+) -> nbformat.NotebookNode:
+    """PlainMarkdown applied, its errors naming the chapter."""
     try:
-        convert_cells(notebook, ctx)
+        return PlainMarkdown(ctx=ctx).preprocess(notebook, {})[0]
     except ValueError as exc:
         raise ValueError(f"{chapter.name}: {exc}") from None
-    notebook.cells.insert(0, _setup_cell(book.url))
-    if ctx.glued:
-        notebook.cells.insert(1, nbformat.v4.new_markdown_cell(NAMES_NOTE))
-        notebook.cells.append(nbformat.v4.new_code_cell(NAMES_CELL))
-    notebook.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-                         "language_info": {"name": "python"}, "colab": {"provenance": []},
-                         METADATA_KEY: {"edition": edition}}
-    for index, cell in enumerate(notebook.cells):
-        cell["id"] = f"cell-{index}"
-    return notebook
+
+
+def chapter_notebook(
+    book: Book, chapter: Path, edition: str = "reader"
+) -> nbformat.NotebookNode:
+    """One chapter as a Colab notebook of one edition, glued values by name (export_notebooks, the tests)."""
+    ctx = Context(None, book.bibliography, book.index, book.md, chapter.parent, edition)
+    notebook = _plain(
+        jupytext.reads(chapter.read_text(encoding="utf-8"), fmt="md:myst"), ctx, chapter
+    )
+    return ColabSetup(url=book.url, ctx=ctx).preprocess(notebook, {})[0]
 
 
 def notebook_text(notebook: nbformat.NotebookNode) -> str:
-    """Deterministic .ipynb text (so regenerated files only differ when a chapter changed)."""
+    """Deterministic .ipynb text, so regenerated files only differ when a chapter changed (both notebook kinds)."""
     return nbformat.writes(notebook) + "\n"
 
 
-def export_notebooks(book_dir: str | os.PathLike, config_file: str | os.PathLike) -> list[Path]:
-    """Write both editions' notebooks of every chapter; return the paths written."""
+def export_notebooks(
+    book_dir: str | os.PathLike, config_file: str | os.PathLike
+) -> list[Path]:
+    """`make notebooks`: write both editions' Colab notebooks of every chapter; return the paths written."""
     book = load_book(book_dir, config_file)
     written = []
     for chapter in chapter_files(book_dir):
         for edition in EDITIONS:
             target = notebook_path(chapter, edition)
-            atomic_write_text(target, notebook_text(chapter_notebook(book, chapter, edition)))
+            atomic_write_text(
+                target, notebook_text(chapter_notebook(book, chapter, edition))
+            )
             written.append(target)
     return written
 
 
-def render_downloads(book_dir: str | os.PathLike, config_file: str | os.PathLike,
-                     build_dir: str | os.PathLike) -> list[Path]:
-    """Rewrite the built site's download notebooks (html/_sources/<chapter>.ipynb, the executed chapters
-    with their outputs) in plain Markdown, reader edition; return the paths rewritten."""
+def render_downloads(
+    book_dir: str | os.PathLike,
+    config_file: str | os.PathLike,
+    build_dir: str | os.PathLike,
+) -> list[Path]:
+    """`make book`: the site's download notebooks (html/_sources, the executed chapters) in plain Markdown."""
     book, build_dir = load_book(book_dir, config_file), Path(build_dir)
     written = []
     for chapter in chapter_files(book_dir):
@@ -197,16 +272,20 @@ def render_downloads(book_dir: str | os.PathLike, config_file: str | os.PathLike
         if not (target.is_file() and executed.is_file()):
             continue
         notebook = nbformat.reads(executed.read_text(encoding="utf-8"), as_version=4)
-        ctx = Context(build_glue(build_dir, chapter.stem), book.bibliography, book.index, chapter.parent)
-        convert_cells(notebook, ctx)
-        atomic_write_text(target, notebook_text(notebook))
+        ctx = Context(
+            build_glue(build_dir, chapter.stem),
+            book.bibliography,
+            book.index,
+            book.md,
+            chapter.parent,
+        )
+        atomic_write_text(target, notebook_text(_plain(notebook, ctx, chapter)))
         written.append(target)
     return written
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`make notebooks`: regenerate the notebooks of the repository's book (no build needed);
-    with --downloads, rewrite the built site's download notebooks instead (`make book` does)."""
+    """`make notebooks` (no build needed) and, with --downloads, `make book`: write the notebooks."""
     args = sys.argv[1:] if argv is None else argv
     root, build = REPOSITORY_ROOT, REPOSITORY_ROOT / "_build"
     try:
@@ -215,7 +294,9 @@ def main(argv: list[str] | None = None) -> int:
         elif not args:
             paths = export_notebooks(root / "book", root / "_config.yml")
         else:
-            raise ValueError(f"unknown arguments {' '.join(args)}: use none, or --downloads")
+            raise ValueError(
+                f"unknown arguments {' '.join(args)}: use none, or --downloads"
+            )
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

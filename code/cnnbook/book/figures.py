@@ -22,19 +22,44 @@ from matplotlib.ticker import PercentFormatter
 
 from cnnbook.core.store import history_column
 
-PALETTE: dict[str, str] = {"baseline": "#0072b2", "dropout": "#e69f00", "batchnorm": "#009e73"}
-EXTRA_COLORS: tuple[str, ...] = ("#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000", "#999999")
+PALETTE: dict[str, str] = {
+    "baseline": "#0072b2",
+    "dropout": "#e69f00",
+    "batchnorm": "#009e73",
+}
+EXTRA_COLORS: tuple[str, ...] = (
+    "#cc79a7",
+    "#56b4e9",
+    "#d55e00",
+    "#f0e442",
+    "#000000",
+    "#999999",
+)
 RIGHT, WRONG = "#1b7837", "#c0392b"
-HEATMAP_CMAP = "inferno"  # perceptually uniform and colour-blind safe (not the rainbow "jet")
+HEATMAP_CMAP = (
+    "inferno"  # perceptually uniform and colour-blind safe (not the rainbow "jet")
+)
 COLUMN_PX = 672  # the width of the book's text column in CSS pixels (sphinx-book-theme, desktop)
 SAVE_DPI = 150  # the PNG resolution of every figure in the book (pages.figure_png)
 COLUMN_IN = 6.72  # a figure this wide (inches) fills the column exactly at SAVE_DPI / 1.5 scaling
-MIN_TEXT_PX = 9.0  # the smallest text a reader should have to read, at the displayed size
+MIN_TEXT_PX = (
+    9.0  # the smallest text a reader should have to read, at the displayed size
+)
 STYLE: dict[str, object] = {
-    "figure.dpi": 100, "savefig.dpi": 150, "savefig.bbox": "tight",
-    "font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9, "legend.fontsize": 8,
-    "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False,
-    "legend.frameon": False, "lines.linewidth": 1.6, "image.interpolation": "nearest",
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+    "savefig.bbox": "tight",
+    "font.size": 9,
+    "axes.titlesize": 9,
+    "axes.labelsize": 9,
+    "legend.fontsize": 8,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.frameon": False,
+    "lines.linewidth": 1.6,
+    "image.interpolation": "nearest",
     "axes.prop_cycle": cycler(color=list(PALETTE.values()) + list(EXTRA_COLORS)),
 }
 
@@ -46,10 +71,12 @@ def use_book_style() -> contextlib.AbstractContextManager:
 
 def _styled(func: Callable[..., Figure]) -> Callable[..., Figure]:
     """Run a figure-building function inside the book style."""
+
     @functools.wraps(func)
     def wrapper(*args, **kwargs) -> Figure:
         with use_book_style():
             return func(*args, **kwargs)
+
     return wrapper
 
 
@@ -62,17 +89,24 @@ def series_colors(names: Sequence[str]) -> list[str]:
 def displayed_text_px(fig: Figure, png_width_px: int, dpi: int = SAVE_DPI) -> float:
     """Height in CSS pixels of the figure's smallest text once the PNG is shown in the column."""
     scale = min(1.0, COLUMN_PX / png_width_px)  # a wider PNG is shrunk to the column
-    sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text)
-             if t.get_visible() and t.get_text().strip()]
+    sizes = [
+        t.get_fontsize()
+        for t in fig.findobj(matplotlib.text.Text)
+        if t.get_visible() and t.get_text().strip()
+    ]
     return min(sizes, default=float("inf")) * dpi / 72 * scale
 
 
-def _grid(n: int, ncols: int, cell: tuple[float, float], **kwargs) -> tuple[Figure, list]:
+def _grid(
+    n: int, ncols: int, cell: tuple[float, float], **kwargs
+) -> tuple[Figure, list]:
     """A constrained-layout figure with exactly n axes on ncols columns, never wider than the column."""
     ncols = max(1, min(ncols, n))
     nrows = math.ceil(n / ncols)
     width = min(cell[0], COLUMN_IN / ncols)
-    fig = Figure(figsize=(width * ncols, cell[1] * width / cell[0] * nrows), layout="constrained")
+    fig = Figure(
+        figsize=(width * ncols, cell[1] * width / cell[0] * nrows), layout="constrained"
+    )
     axes = list(fig.subplots(nrows, ncols, squeeze=False, **kwargs).ravel())
     for ax in axes[n:]:
         ax.remove()
@@ -84,7 +118,9 @@ def _show_image(ax, image: np.ndarray, **kwargs) -> None:
     image = np.asarray(image)
     if image.ndim == 3 and image.shape[-1] == 1:
         image = image[..., 0]
-    if image.dtype != np.uint8:  # floats in [0, 1], or in [0, 255] when larger values occur
+    if (
+        image.dtype != np.uint8
+    ):  # floats in [0, 1], or in [0, 255] when larger values occur
         image = image.astype(np.float64)
         image = np.clip(image / 255.0 if image.max() > 1.0 else image, 0.0, 1.0)
     ax.imshow(image, cmap="gray" if image.ndim == 2 else None, **kwargs)
@@ -95,16 +131,30 @@ def _show_image(ax, image: np.ndarray, **kwargs) -> None:
 
 
 @_styled
-def plot_image_grid(images: np.ndarray, labels=None, class_names: Sequence[str] | None = None,
-                    predictions=None, confidences=None, ncols: int = 8) -> Figure:
+def plot_image_grid(
+    images: np.ndarray,
+    labels=None,
+    class_names: Sequence[str] | None = None,
+    predictions=None,
+    confidences=None,
+    ncols: int = 8,
+) -> Figure:
     """Images with their label, or prediction (confidence) and true label in red when wrong."""
-    name = (lambda c: class_names[int(c)]) if class_names is not None else (lambda c: str(int(c)))
-    fig, axes = _grid(len(images), ncols, (1.3, 1.6 if predictions is not None else 1.45))
+    name = (
+        (lambda c: class_names[int(c)])
+        if class_names is not None
+        else (lambda c: str(int(c)))
+    )
+    fig, axes = _grid(
+        len(images), ncols, (1.3, 1.6 if predictions is not None else 1.45)
+    )
     for i, ax in enumerate(axes):
         _show_image(ax, images[i])
         title, color = "", "black"
         if predictions is not None:
-            title = name(predictions[i]) + (f" {confidences[i]:.0%}" if confidences is not None else "")
+            title = name(predictions[i]) + (
+                f" {confidences[i]:.0%}" if confidences is not None else ""
+            )
             if labels is not None and int(labels[i]) != int(predictions[i]):
                 title, color = f"{title}\ntrue: {name(labels[i])}", WRONG
             elif labels is not None:
@@ -120,15 +170,28 @@ def plot_training_curves(histories: Mapping[str, dict]) -> Figure:
     """Loss and accuracy per epoch: train solid, validation dashed, a dot at the best epoch."""
     fig = Figure(figsize=(COLUMN_IN, 3.0), layout="constrained")
     axes = fig.subplots(1, 2)
-    for (name, history), color in zip(histories.items(), series_colors(list(histories))):
+    for (name, history), color in zip(
+        histories.items(), series_colors(list(histories))
+    ):
         epochs = history_column(history, "epoch")
         best = np.flatnonzero(epochs == history.get("best_epoch", -1))
         for ax, key in zip(axes, ("loss", "accuracy")):
-            ax.plot(epochs, history_column(history, key), color=color, label=f"{name} train")
+            ax.plot(
+                epochs, history_column(history, key), color=color, label=f"{name} train"
+            )
             val = history_column(history, f"val_{key}")
-            ax.plot(epochs, val, color=color, linestyle="--", label=f"{name} validation")
+            ax.plot(
+                epochs, val, color=color, linestyle="--", label=f"{name} validation"
+            )
             if best.size:
-                ax.plot(epochs[best], val[best], "o", color=color, markeredgecolor="black", markersize=6)
+                ax.plot(
+                    epochs[best],
+                    val[best],
+                    "o",
+                    color=color,
+                    markeredgecolor="black",
+                    markersize=6,
+                )
     for ax, key in zip(axes, ("loss (cross-entropy)", "accuracy")):
         ax.set_xlabel("epoch")
         ax.set_ylabel(key)
@@ -137,8 +200,12 @@ def plot_training_curves(histories: Mapping[str, dict]) -> Figure:
 
 
 @_styled
-def plot_heatmap_overlays(images: np.ndarray, heatmaps: np.ndarray | Mapping[str, np.ndarray],
-                          titles: Sequence[str] | None = None, alpha: float = 0.5) -> Figure:
+def plot_heatmap_overlays(
+    images: np.ndarray,
+    heatmaps: np.ndarray | Mapping[str, np.ndarray],
+    titles: Sequence[str] | None = None,
+    alpha: float = 0.5,
+) -> Figure:
     """Each image (top row) and, below it, the image under each heatmap (HEATMAP_CMAP).
 
     ``heatmaps`` is one (N, h, w) array, or a mapping {row label: (N, h, w)} for one overlay row
@@ -147,7 +214,9 @@ def plot_heatmap_overlays(images: np.ndarray, heatmaps: np.ndarray | Mapping[str
     rows = dict(heatmaps) if isinstance(heatmaps, Mapping) else {"": heatmaps}
     n = len(images)
     cell = min(1.5, COLUMN_IN / n)
-    fig = Figure(figsize=(cell * n, (cell + 0.2) * (1 + len(rows))), layout="constrained")
+    fig = Figure(
+        figsize=(cell * n, (cell + 0.2) * (1 + len(rows))), layout="constrained"
+    )
     axes = fig.subplots(1 + len(rows), n, squeeze=False)
     for i in range(n):
         h, w = np.asarray(images[i]).shape[:2]
@@ -156,16 +225,24 @@ def plot_heatmap_overlays(images: np.ndarray, heatmaps: np.ndarray | Mapping[str
             axes[0, i].set_title(titles[i], fontsize=8)
         for r, (label, maps) in enumerate(rows.items(), start=1):
             _show_image(axes[r, i], images[i])
-            axes[r, i].imshow(maps[i], cmap=HEATMAP_CMAP, alpha=alpha, vmin=0, vmax=1, interpolation="bilinear",
-                              extent=(-0.5, w - 0.5, h - 0.5, -0.5))
+            axes[r, i].imshow(
+                maps[i],
+                cmap=HEATMAP_CMAP,
+                alpha=alpha,
+                vmin=0,
+                vmax=1,
+                interpolation="bilinear",
+                extent=(-0.5, w - 0.5, h - 0.5, -0.5),
+            )
             if label and i == 0:
                 axes[r, i].set_ylabel(label, fontsize=8)
     return fig
 
 
 @_styled
-def plot_activation_maps(maps: np.ndarray, n_channels: int = 8, title: str | None = None,
-                         ncols: int = 8) -> Figure:
+def plot_activation_maps(
+    maps: np.ndarray, n_channels: int = 8, title: str | None = None, ncols: int = 8
+) -> Figure:
     """The first n_channels feature maps (h, w, C) of one image, each on its own colour scale."""
     maps = np.asarray(maps)
     maps = maps[0] if maps.ndim == 4 else maps
@@ -181,19 +258,30 @@ def plot_activation_maps(maps: np.ndarray, n_channels: int = 8, title: str | Non
 
 
 @_styled
-def plot_confusion_matrix(cm: np.ndarray, class_names: Sequence[str], normalize: bool = True) -> Figure:
+def plot_confusion_matrix(
+    cm: np.ndarray, class_names: Sequence[str], normalize: bool = True
+) -> Figure:
     """Confusion matrix (rows true, columns predicted), row-normalized to % by default."""
     cm = np.asarray(cm, dtype=np.float64)
     rows = cm.sum(axis=1, keepdims=True)
-    values = np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0) if normalize else cm
+    values = (
+        np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0) if normalize else cm
+    )
     fig = Figure(figsize=(5.6, 4.8), layout="constrained")
     ax = fig.subplots()
     image = ax.imshow(values, cmap="Blues", vmin=0, vmax=1 if normalize else None)
     fig.colorbar(image, ax=ax, format=PercentFormatter(1.0) if normalize else None)
     for (t, p), v in np.ndenumerate(values):
         text = f"{100 * v:.0f}" if normalize else f"{int(v)}"
-        ax.text(p, t, text, ha="center", va="center", fontsize=7.5,
-                color="white" if v > 0.5 * values.max() else "black")
+        ax.text(
+            p,
+            t,
+            text,
+            ha="center",
+            va="center",
+            fontsize=7.5,
+            color="white" if v > 0.5 * values.max() else "black",
+        )
     ticks = np.arange(len(class_names))
     ax.set_xticks(ticks, class_names, rotation=45, ha="right")
     ax.set_yticks(ticks, class_names)
@@ -203,13 +291,17 @@ def plot_confusion_matrix(cm: np.ndarray, class_names: Sequence[str], normalize:
 
 
 @_styled
-def plot_gradient_norms(norms: Mapping[str, np.ndarray], title: str | None = None) -> Figure:
+def plot_gradient_norms(
+    norms: Mapping[str, np.ndarray], title: str | None = None
+) -> Figure:
     """Gradient norm per layer (log scale), one line per activation function or model."""
     fig = Figure(figsize=(5.5, 3.5), layout="constrained")
     ax = fig.subplots()
     for (name, values), color in zip(norms.items(), series_colors(list(norms))):
         values = np.asarray(values, dtype=np.float64)
-        ax.plot(np.arange(1, len(values) + 1), values, marker="o", color=color, label=name)
+        ax.plot(
+            np.arange(1, len(values) + 1), values, marker="o", color=color, label=name
+        )
     ax.set_yscale("log")
     ax.set(xlabel="layer (input → output)", ylabel="gradient norm")
     ax.legend()
@@ -219,7 +311,9 @@ def plot_gradient_norms(norms: Mapping[str, np.ndarray], title: str | None = Non
 
 
 @_styled
-def plot_filter_responses(image: np.ndarray, responses: Mapping[str, np.ndarray]) -> Figure:
+def plot_filter_responses(
+    image: np.ndarray, responses: Mapping[str, np.ndarray]
+) -> Figure:
     """The input image, then each filter's response map on a symmetric red-blue scale."""
     fig, axes = _grid(1 + len(responses), 1 + len(responses), (2.0, 2.3))
     _show_image(axes[0], image)
@@ -234,17 +328,33 @@ def plot_filter_responses(image: np.ndarray, responses: Mapping[str, np.ndarray]
 
 
 @_styled
-def plot_histograms(values: Mapping[str, np.ndarray], bins: int = 50, xlabel: str = "value",
-                    title: str | None = None, density: bool = True) -> Figure:
+def plot_histograms(
+    values: Mapping[str, np.ndarray],
+    bins: int = 50,
+    xlabel: str = "value",
+    title: str | None = None,
+    density: bool = True,
+) -> Figure:
     """Overlaid histograms on shared bin edges (activations with/without BatchNorm, confidences)."""
-    arrays = {name: np.asarray(v, dtype=np.float64).ravel() for name, v in values.items()}
+    arrays = {
+        name: np.asarray(v, dtype=np.float64).ravel() for name, v in values.items()
+    }
     finite = np.concatenate([v[np.isfinite(v)] for v in arrays.values()])
     edges = np.histogram_bin_edges(finite, bins=bins)
     fig = Figure(figsize=(5.5, 3.5), layout="constrained")
     ax = fig.subplots()
     for (name, v), color in zip(arrays.items(), series_colors(list(arrays))):
-        ax.hist(v[np.isfinite(v)], bins=edges, density=density, histtype="stepfilled", alpha=0.35,
-                color=color, edgecolor=color, linewidth=1.5, label=name)
+        ax.hist(
+            v[np.isfinite(v)],
+            bins=edges,
+            density=density,
+            histtype="stepfilled",
+            alpha=0.35,
+            color=color,
+            edgecolor=color,
+            linewidth=1.5,
+            label=name,
+        )
     ax.set(xlabel=xlabel, ylabel="density" if density else "count")
     ax.legend()
     if title:
@@ -253,8 +363,11 @@ def plot_histograms(values: Mapping[str, np.ndarray], bins: int = 50, xlabel: st
 
 
 @_styled
-def plot_paired_values(pairs: Mapping[str, tuple[np.ndarray, np.ndarray]], xlabel: str = "measured",
-                       ylabel: str = "stored") -> Figure:
+def plot_paired_values(
+    pairs: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    xlabel: str = "measured",
+    ylabel: str = "stored",
+) -> Figure:
     """One scatter panel per entry with the diagonal y = x (moving vs population statistics)."""
     width = min(3.2, COLUMN_IN / len(pairs))
     fig = Figure(figsize=(width * len(pairs), 3.2), layout="constrained")

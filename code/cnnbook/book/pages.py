@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import io
 import math
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import PIL.Image
@@ -15,12 +15,13 @@ from cnnbook.book.figures import COLUMN_PX, MIN_TEXT_PX, SAVE_DPI, displayed_tex
 from cnnbook.core import store
 from cnnbook.core.backend import keras
 from cnnbook.core.data import Splits, load_splits
-from cnnbook.core.fast_run import evaluate_with_tta
+from cnnbook.airbench.augment import evaluate_with_tta
 from cnnbook.core.files import REPOSITORY_ROOT
 from cnnbook.core.metrics import model_logits, softmax
 from cnnbook.core.names import MODEL_NAMES
 from cnnbook.core.outputs import stored_outputs
 from cnnbook.core.store import history_column
+from cnnbook.lessons.intervals import mean_and_sd
 from cnnbook.lessons.uncertainty import DenseHead
 
 
@@ -60,7 +61,7 @@ def histories() -> dict[str, dict[str, Any]]:
 @functools.lru_cache(maxsize=None)
 def logits(name: str, split: str, tta: int = 0) -> np.ndarray:
     """Pre-softmax outputs of a trained run on the 'val' or 'test' split, with test-time
-    augmentation of level ``tta`` (cnnbook.core.augment). Every run stores its plain logits beside
+    augmentation of level ``tta`` (cnnbook.airbench.augment). Every run stores its plain logits beside
     the model (checksummed in the manifest, the fast runs their TTA ones too): the same numbers on
     every CPU; anything else comes from the store of outputs (cnnbook.core.outputs)."""
     images = {"val": book_data().x_val, "test": book_data().x_test}[split]
@@ -69,9 +70,16 @@ def logits(name: str, split: str, tta: int = 0) -> np.ndarray:
         _check_stored(name, split)
         return stored[f"{split}_tta{tta}"]
     if not tta:
-        return stored_outputs(name, "logits", images, lambda x: model_logits(trained_model(name), x))
-    return stored_outputs(name, f"logits-tta{tta}", images, lambda x: evaluate_with_tta(trained_model(name), x, tta),
-                          modules=("cnnbook.core.augment", "cnnbook.core.fast_run"))
+        return stored_outputs(
+            name, "logits", images, lambda x: model_logits(trained_model(name), x)
+        )
+    return stored_outputs(
+        name,
+        f"logits-tta{tta}",
+        images,
+        lambda x: evaluate_with_tta(trained_model(name), x, tta),
+        modules=("cnnbook.airbench.augment",),
+    )
 
 
 @functools.lru_cache(maxsize=None)
@@ -81,35 +89,54 @@ def _check_stored(name: str, split: str, n: int = 200) -> None:
     images = {"val": book_data().x_val, "test": book_data().x_test}[split]
     plain = store.read_predictions(name)[f"{split}_tta0"]
     fresh = model_logits(trained_model(name), images[:n])
-    if len(plain) != len(images) or not np.allclose(plain[:n], fresh, atol=0.02, rtol=0.01):
-        raise ValueError(f"{name}.predictions.npz does not match the model {name!r}; recompute it "
-                         "with `python -m cnnbook store-logits` (fast runs: cnnbook.core.fast_run.store_predictions)")
+    if len(plain) != len(images) or not np.allclose(
+        plain[:n], fresh, atol=0.02, rtol=0.01
+    ):
+        raise ValueError(
+            f"{name}.predictions.npz does not match the model {name!r}; recompute it "
+            "with `python -m cnnbook store-logits`"
+        )
 
 
 @functools.lru_cache(maxsize=None)
 def _probe(name: str, layer: str) -> keras.Model:
     """A model from the input of a trained model to one of its layers, built once per kernel."""
-    return keras.Model(trained_model(name).inputs, trained_model(name).get_layer(layer).output)
+    return keras.Model(
+        trained_model(name).inputs, trained_model(name).get_layer(layer).output
+    )
 
 
 def outputs_on(name: str, images: np.ndarray, layer: str) -> np.ndarray:
     """Outputs of one layer of a trained model on any images (computed once: cnnbook.core.outputs)."""
-    return stored_outputs(name, f"layer:{layer}", images,
-                          lambda x: np.asarray(_probe(name, layer).predict(x, batch_size=500, verbose=0)))
+    return stored_outputs(
+        name,
+        f"layer:{layer}",
+        images,
+        lambda x: np.asarray(_probe(name, layer).predict(x, batch_size=500, verbose=0)),
+    )
 
 
 @functools.lru_cache(maxsize=None)
 def features(name: str, split: str, layer: str) -> np.ndarray:
     """Outputs of one layer of a trained model on the 'val' or 'test' split, computed once per kernel."""
-    return outputs_on(name, {"val": book_data().x_val, "test": book_data().x_test}[split], layer)
+    return outputs_on(
+        name, {"val": book_data().x_val, "test": book_data().x_test}[split], layer
+    )
 
 
 def dense_head(name: str) -> DenseHead:
     """The Dropout head of a trained model (Dropout -> Dense -> ReLU -> Dropout -> logits) as NumPy arrays."""
     model = trained_model(name)
-    (kernel, bias), (logits_kernel, logits_bias) = (model.get_layer(n).get_weights() for n in ("dense", "logits"))
-    return DenseHead(*(np.asarray(w, np.float32) for w in (kernel, bias, logits_kernel, logits_bias)),
-                     rate=model.get_layer("dense_dropout").rate)
+    (kernel, bias), (logits_kernel, logits_bias) = (
+        model.get_layer(n).get_weights() for n in ("dense", "logits")
+    )
+    return DenseHead(
+        *(
+            np.asarray(w, np.float32)
+            for w in (kernel, bias, logits_kernel, logits_bias)
+        ),
+        rate=model.get_layer("dense_dropout").rate,
+    )
 
 
 def probabilities(name: str, split: str, tta: int = 0) -> np.ndarray:
@@ -142,14 +169,17 @@ def generalization_gap(history: Mapping[str, Any]) -> float:
     return float(row["accuracy"] - row["val_accuracy"])
 
 
-def correct_examples_per_class(labels: np.ndarray, predictions: Mapping[str, np.ndarray],
-                               classes: list[int]) -> np.ndarray:
+def correct_examples_per_class(
+    labels: np.ndarray, predictions: Mapping[str, np.ndarray], classes: list[int]
+) -> np.ndarray:
     """For each class, the first image of that class that every model classifies correctly."""
     all_right = np.all([p == labels for p in predictions.values()], axis=0)
     picks = [np.flatnonzero(all_right & (labels == c)) for c in classes]
     missing = [c for c, p in zip(classes, picks) if p.size == 0]
     if missing:
-        raise ValueError(f"no image of classes {missing} is classified correctly by every model")
+        raise ValueError(
+            f"no image of classes {missing} is classified correctly by every model"
+        )
     return np.array([p[0] for p in picks])
 
 
@@ -183,13 +213,38 @@ def percent(value: float, digits: int = 1) -> str:
     return f"{100 * value:.{digits}f}%"
 
 
+def mean_sd_text(values: Sequence[float], scale: float = 100, digits: int = 1) -> str:
+    """Values over seeds as 'mean ± sd' (sample sd), both multiplied by scale: '77.1 ± 0.4'."""
+    mean, sd = mean_and_sd(values)
+    return f"{mean * scale:.{digits}f} ± {sd * scale:.{digits}f}"
+
+
+def tried_first_note(tried: Sequence[Any], closing: str):
+    """The note "What we tried first": each setting tried, its outcome and what was kept instead."""
+    from IPython.display import Markdown
+
+    lines = [
+        f"- **{t.setting}**: {t.outcome}. *Kept instead:* {t.decision}." for t in tried
+    ]
+    return Markdown(
+        ":::{admonition} What we tried first\n:class: note\n"
+        + "\n".join(lines)
+        + f"\n\n{closing}\n:::"
+    )
+
+
 def format_report(report: Mapping[str, float]) -> dict[str, str]:
     """A calibration report as text: rates as percentages, NLL and Brier with 3 decimals."""
     rates = {"accuracy": 1, "mean_confidence": 1, "ece": 2, "mce": 1}
-    return {key: percent(value, rates[key]) if key in rates else f"{value:.3f}" for key, value in report.items()}
+    return {
+        key: percent(value, rates[key]) if key in rates else f"{value:.3f}"
+        for key, value in report.items()
+    }
 
 
-GLUED: dict[str, str] = {}  # every value glued in this kernel, for glued_table (the Colab notebooks)
+GLUED: dict[
+    str, str
+] = {}  # every value glued in this kernel, for glued_table (the Colab notebooks)
 
 
 def glue_values(values: Mapping[str, Any]) -> None:
@@ -204,14 +259,21 @@ def glue_values(values: Mapping[str, Any]) -> None:
 
 def glued_table():
     """The values glued so far, as a table: what a notebook's ⟨name⟩ stands for (every chapter's last cell)."""
-    return markdown_table(["name", "value"], [[f"⟨{key}⟩", text.replace("|", "\\|")] for key, text in GLUED.items()])
+    return markdown_table(
+        ["name", "value"],
+        [[f"⟨{key}⟩", text.replace("|", "\\|")] for key, text in GLUED.items()],
+    )
 
 
 def figure_png(figure: Figure, dpi: int = SAVE_DPI) -> bytes:
     """A Figure rendered to PNG bytes (tight bounding box), reduced to a 256-colour palette."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    image = PIL.Image.open(buffer).convert("RGB").quantize(256, method=PIL.Image.Quantize.MEDIANCUT)
+    image = (
+        PIL.Image.open(buffer)
+        .convert("RGB")
+        .quantize(256, method=PIL.Image.Quantize.MEDIANCUT)
+    )
     compact = io.BytesIO()
     image.save(compact, format="png", optimize=True)
     return compact.getvalue()
@@ -222,9 +284,11 @@ def check_legible(key: str, figure: Figure, png: bytes) -> None:
     width = PIL.Image.open(io.BytesIO(png)).width
     smallest = displayed_text_px(figure, width)
     if smallest < MIN_TEXT_PX:
-        raise ValueError(f"figure {key!r}: its smallest text is {smallest:.1f} px in the {COLUMN_PX}-px "
-                         f"column (PNG {width} px wide); make it narrower or its text larger "
-                         f"(>= {MIN_TEXT_PX:g} px)")
+        raise ValueError(
+            f"figure {key!r}: its smallest text is {smallest:.1f} px in the {COLUMN_PX}-px "
+            f"column (PNG {width} px wide); make it narrower or its text larger "
+            f"(>= {MIN_TEXT_PX:g} px)"
+        )
 
 
 def glue_figure(key: str, figure: Figure) -> None:

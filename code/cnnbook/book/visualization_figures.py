@@ -15,7 +15,9 @@ from cnnbook.lessons.intervals import Interval
 
 
 @_styled
-def plot_activation_maps_by_model(maps: Mapping[str, np.ndarray], n_channels: int = 8) -> Figure:
+def plot_activation_maps_by_model(
+    maps: Mapping[str, np.ndarray], n_channels: int = 8
+) -> Figure:
     """One row per model: its first n_channels feature maps (h, w, C) of the same image."""
     cell = COLUMN_IN / n_channels
     fig = Figure(figsize=(COLUMN_IN, (cell + 0.1) * len(maps)), layout="constrained")
@@ -35,8 +37,9 @@ def plot_activation_maps_by_model(maps: Mapping[str, np.ndarray], n_channels: in
 
 
 @_styled
-def plot_deletion_curves(fractions: Sequence[float],
-                         curves: Mapping[str, Mapping[str, Sequence[Interval]]]) -> Figure:
+def plot_deletion_curves(
+    fractions: Sequence[float], curves: Mapping[str, Mapping[str, Sequence[Interval]]]
+) -> Figure:
     """Accuracy as pixels are deleted: Grad-CAM order solid, random order dashed, 95% bands."""
     fig = Figure(figsize=(COLUMN_IN * 0.75, 3.0), layout="constrained")
     ax = fig.subplots()
@@ -45,8 +48,22 @@ def plot_deletion_curves(fractions: Sequence[float],
         for order, style in (("Grad-CAM", "-"), ("random", "--")):
             points = by_order[order]
             mean = [p.estimate for p in points]
-            ax.plot(x, mean, style, color=color, marker="o", markersize=3, label=f"{name}, {order}")
-            ax.fill_between(x, [p.low for p in points], [p.high for p in points], color=color, alpha=0.15)
+            ax.plot(
+                x,
+                mean,
+                style,
+                color=color,
+                marker="o",
+                markersize=3,
+                label=f"{name}, {order}",
+            )
+            ax.fill_between(
+                x,
+                [p.low for p in points],
+                [p.high for p in points],
+                color=color,
+                alpha=0.15,
+            )
     ax.set(xlabel="pixels deleted (%)", ylabel="still correct", ylim=(0, 1.02))
     ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
     ax.legend(loc="lower left", fontsize=8, ncols=2)

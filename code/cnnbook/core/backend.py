@@ -1,8 +1,14 @@
-"""The one place TensorFlow is imported: quietly, with Keras on its TensorFlow backend (all chapters).
+"""The one place TensorFlow is imported: quietly, with Keras on its TensorFlow backend, running one
+op at a time (all chapters).
 
 TF 2.21 writes oneDNN and CUDA notices to file descriptor 2 before its log level applies; in the book
 any stderr fails the build. Every module that needs TensorFlow or Keras imports them from here:
 ``from cnnbook.core.backend import keras, tf``.
+
+One op at a time (inter-op parallelism 1, each op still on every core): with two ops in flight, a
+multi-core CPU ran airbench's training step in a different order from run to run, and two identical
+runs of fast_short differed in the 7th digit after one epoch; one at a time they are bit-identical
+(tests/core/test_faults.py), and training was as fast (benchmarks/bench_training.py).
 """
 
 from __future__ import annotations
@@ -41,5 +47,8 @@ import tensorflow as tf  # noqa: E402
 # TensorFlow's Python-side warnings (e.g. "triggered tf.function retracing" when a page probes
 # several models in a row) are advice for performance tuning, not results: errors still show.
 tf.get_logger().setLevel("ERROR")
+tf.config.threading.set_inter_op_parallelism_threads(
+    1
+)  # before any op runs: see the docstring
 
 __all__ = ["keras", "tf"]

@@ -14,8 +14,16 @@ import numpy as np
 from cnnbook.core.exceptions import DataError
 
 CLASS_NAMES: tuple[str, ...] = (
-    "airplane", "automobile", "bird", "cat", "deer",
-    "dog", "frog", "horse", "ship", "truck",
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
 )
 NUM_CLASSES = len(CLASS_NAMES)
 TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
@@ -29,7 +37,10 @@ ENV_VAR = "CIFAR10_DIR"
 # is how protocol-2 pickles written by Python 3 store bytes, and only converts text to bytes).
 _ALLOWED_GLOBALS = {
     ("_codecs", "encode"),
-    ("__builtin__", "bytes"),  # how protocol 2 stores an empty byte string (a batch with no images)
+    (
+        "__builtin__",
+        "bytes",
+    ),  # how protocol 2 stores an empty byte string (a batch with no images)
     ("builtins", "bytes"),
     ("numpy.core.multiarray", "_reconstruct"),
     ("numpy._core.multiarray", "_reconstruct"),
@@ -88,22 +99,36 @@ def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
         batch = safe_unpickle(path.read_bytes())
     except ForbiddenGlobal as exc:
-        raise DataError(f"{path}: refused to unpickle ({exc}); not a genuine CIFAR-10 file") from None
+        raise DataError(
+            f"{path}: refused to unpickle ({exc}); not a genuine CIFAR-10 file"
+        ) from None
     except Exception as exc:  # truncated or garbage files raise many exception types
-        raise DataError(f"{path}: corrupt batch file ({type(exc).__name__}: {exc})") from None
+        raise DataError(
+            f"{path}: corrupt batch file ({type(exc).__name__}: {exc})"
+        ) from None
     if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:
-        raise DataError(f"{path}: not a CIFAR-10 batch (expected a dict with b'data' and b'labels')")
+        raise DataError(
+            f"{path}: not a CIFAR-10 batch (expected a dict with b'data' and b'labels')"
+        )
     data, labels = batch[b"data"], np.asarray(batch[b"labels"])
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8:
-        raise DataError(f"{path}: b'data' must be a uint8 array, got {getattr(data, 'dtype', type(data))}")
+        raise DataError(
+            f"{path}: b'data' must be a uint8 array, got {getattr(data, 'dtype', type(data))}"
+        )
     if data.ndim != 2 or data.shape[1] != 3072:
         raise DataError(f"{path}: b'data' must have shape (N, 3072), got {data.shape}")
     if labels.size and not np.issubdtype(labels.dtype, np.integer):
-        raise DataError(f"{path}: labels must be whole numbers 0..9, got {labels.dtype} values")
+        raise DataError(
+            f"{path}: labels must be whole numbers 0..9, got {labels.dtype} values"
+        )
     if labels.shape != (data.shape[0],):
-        raise DataError(f"{path}: need {data.shape[0]} labels (one per image), got shape {labels.shape}")
+        raise DataError(
+            f"{path}: need {data.shape[0]} labels (one per image), got shape {labels.shape}"
+        )
     if labels.size and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
-        raise DataError(f"{path}: labels out of range 0..9 (min {labels.min()}, max {labels.max()})")
+        raise DataError(
+            f"{path}: labels out of range 0..9 (min {labels.min()}, max {labels.max()})"
+        )
     images = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
     return np.ascontiguousarray(images), labels.astype(np.int64)
 
@@ -117,9 +142,13 @@ def _read_class_names(folder: Path) -> tuple[str, ...]:
         meta = safe_unpickle(meta_path.read_bytes())
         names = tuple(n.decode() for n in meta[b"label_names"])
     except Exception as exc:
-        raise DataError(f"{meta_path}: corrupt metadata file ({type(exc).__name__})") from None
+        raise DataError(
+            f"{meta_path}: corrupt metadata file ({type(exc).__name__})"
+        ) from None
     if len(names) != NUM_CLASSES:
-        raise DataError(f"{meta_path}: expected {NUM_CLASSES} class names, got {len(names)}")
+        raise DataError(
+            f"{meta_path}: expected {NUM_CLASSES} class names, got {len(names)}"
+        )
     return names
 
 
@@ -127,11 +156,15 @@ def load_from_folder(folder: str | os.PathLike) -> CifarData:
     """Load CIFAR-10 from a `cifar-10-batches-py` folder (python layout)."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise DataError(f"{folder}: CIFAR-10 folder not found (set {ENV_VAR} or pass --data-dir)")
+        raise DataError(
+            f"{folder}: CIFAR-10 folder not found (set {ENV_VAR} or pass --data-dir)"
+        )
     train = [_read_batch(folder / name) for name in TRAIN_FILES]
     x_test, y_test = _read_batch(folder / TEST_FILE)
     if sum(len(x) for x, _ in train) == 0 or len(x_test) == 0:
-        raise DataError(f"{folder}: the training or the test batches hold no images; not a usable CIFAR-10 copy")
+        raise DataError(
+            f"{folder}: the training or the test batches hold no images; not a usable CIFAR-10 copy"
+        )
     return CifarData(
         x_train=np.concatenate([x for x, _ in train]),
         y_train=np.concatenate([y for _, y in train]),
@@ -148,10 +181,16 @@ def _load_with_keras() -> CifarData:
     try:
         (x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
     except Exception as exc:  # keras raises a bare Exception when the download fails
-        raise DataError(f"could not get CIFAR-10 through keras.datasets ({type(exc).__name__}: {exc}); "
-                        f"set {ENV_VAR} or pass --data-dir") from None
-    return CifarData(x_train, y_train.reshape(-1).astype(np.int64),
-                     x_test, y_test.reshape(-1).astype(np.int64))
+        raise DataError(
+            f"could not get CIFAR-10 through keras.datasets ({type(exc).__name__}: {exc}); "
+            f"set {ENV_VAR} or pass --data-dir"
+        ) from None
+    return CifarData(
+        x_train,
+        y_train.reshape(-1).astype(np.int64),
+        x_test,
+        y_test.reshape(-1).astype(np.int64),
+    )
 
 
 def load_cifar10(data_dir: str | os.PathLike | None = None) -> CifarData:
@@ -163,23 +202,30 @@ def load_cifar10(data_dir: str | os.PathLike | None = None) -> CifarData:
     return _load_with_keras()
 
 
-def stratified_split(labels: np.ndarray, val_size: int = VAL_SIZE,
-                     seed: int = SPLIT_SEED) -> tuple[np.ndarray, np.ndarray]:
+def stratified_split(
+    labels: np.ndarray, val_size: int = VAL_SIZE, seed: int = SPLIT_SEED
+) -> tuple[np.ndarray, np.ndarray]:
     """Indices (train, val) with val_size images drawn evenly from every class, reproducibly."""
     classes = np.unique(labels)
     missing = sorted(set(range(NUM_CLASSES)) - set(classes.tolist()))
     if missing:
-        raise DataError(f"the training images hold no {', '.join(CLASS_NAMES[c] for c in missing)}: "
-                        f"the data is incomplete (CIFAR-10 has {NUM_CLASSES} classes)")
+        raise DataError(
+            f"the training images hold no {', '.join(CLASS_NAMES[c] for c in missing)}: "
+            f"the data is incomplete (CIFAR-10 has {NUM_CLASSES} classes)"
+        )
     if val_size < NUM_CLASSES or val_size % NUM_CLASSES:
-        raise ValueError(f"val_size {val_size} must be a positive multiple of the {NUM_CLASSES} classes")
+        raise ValueError(
+            f"val_size {val_size} must be a positive multiple of the {NUM_CLASSES} classes"
+        )
     per_class = val_size // len(classes)
     rng = np.random.default_rng(seed)
     val_parts = []
     for c in classes:
         members = np.flatnonzero(labels == c)
         if len(members) <= per_class:
-            raise ValueError(f"class {c} has {len(members)} images, need more than {per_class}")
+            raise ValueError(
+                f"class {c} has {len(members)} images, need more than {per_class}"
+            )
         val_parts.append(rng.choice(members, size=per_class, replace=False))
     val_idx = np.sort(np.concatenate(val_parts))
     train_idx = np.setdiff1d(np.arange(len(labels)), val_idx)
@@ -195,15 +241,21 @@ def fingerprint(*arrays: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-def load_splits(data_dir: str | os.PathLike | None = None, val_size: int = VAL_SIZE,
-                seed: int = SPLIT_SEED) -> Splits:
+def load_splits(
+    data_dir: str | os.PathLike | None = None,
+    val_size: int = VAL_SIZE,
+    seed: int = SPLIT_SEED,
+) -> Splits:
     """Load CIFAR-10 and split it into the book's fixed train / validation / test sets."""
     data = load_cifar10(data_dir)
     train_idx, val_idx = stratified_split(data.y_train, val_size, seed)
     return Splits(
-        x_train=data.x_train[train_idx], y_train=data.y_train[train_idx],
-        x_val=data.x_train[val_idx], y_val=data.y_train[val_idx],
-        x_test=data.x_test, y_test=data.y_test,
+        x_train=data.x_train[train_idx],
+        y_train=data.y_train[train_idx],
+        x_val=data.x_train[val_idx],
+        y_val=data.y_train[val_idx],
+        x_test=data.x_test,
+        y_test=data.y_test,
         class_names=data.class_names,
         fingerprint=data_fingerprint(data),
     )

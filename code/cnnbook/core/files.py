@@ -16,7 +16,9 @@ from typing import Any, Iterator
 from cnnbook.core.exceptions import DiskFullError, LockedError
 
 FAULT_VARIABLE = "CNNBOOK_FAULT_AT"  # tests only: "<point>:<epoch>" kills the process there (SIGKILL)
-TEMPORARY_MARK = ".tmp"  # every temporary file is named .<target>.<random>.tmp<suffixes>
+TEMPORARY_MARK = (
+    ".tmp"  # every temporary file is named .<target>.<random>.tmp<suffixes>
+)
 
 # The checkout this package runs from (editable install): best_models/, checkpoints/, book/ live here.
 REPOSITORY_ROOT = Path(__file__).resolve().parents[3]
@@ -41,20 +43,27 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     # The temporary name keeps target's extensions: Keras picks the format from them.
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMPORARY_MARK + "".join(target.suffixes),
-                                    dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.",
+        suffix=TEMPORARY_MARK + "".join(target.suffixes),
+        dir=target.parent,
+    )
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         yield tmp
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp creates 0600; give the usual mode
+        os.chmod(
+            tmp, 0o666 & ~_current_umask()
+        )  # mkstemp creates 0600; give the usual mode
         os.replace(tmp, target)
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise DiskFullError(f"{target.parent}: no space left on the device while writing {target.name}; "
-                                "free some space and run the command again") from None
+            raise DiskFullError(
+                f"{target.parent}: no space left on the device while writing {target.name}; "
+                "free some space and run the command again"
+            ) from None
         raise
     finally:
         if tmp.exists():
@@ -66,7 +75,9 @@ def stale_temporaries(folder: str | os.PathLike, target_name: str = "") -> list[
     folder = Path(folder)
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.glob(f".{target_name}*{TEMPORARY_MARK}*") if p.is_file())
+    return sorted(
+        p for p in folder.glob(f".{target_name}*{TEMPORARY_MARK}*") if p.is_file()
+    )
 
 
 def remove_stale_temporaries(folder: str | os.PathLike, target_name: str = "") -> None:
@@ -76,7 +87,9 @@ def remove_stale_temporaries(folder: str | os.PathLike, target_name: str = "") -
 
 
 @contextmanager
-def exclusive_lock(path: str | os.PathLike, what: str, wait: bool = False) -> Iterator[None]:
+def exclusive_lock(
+    path: str | os.PathLike, what: str, wait: bool = False
+) -> Iterator[None]:
     """Hold an exclusive lock on path (a lock file holding the owner's PID) for the block.
 
     The kernel releases the lock when its process dies, so a lock left by a killed run is never
@@ -91,8 +104,10 @@ def exclusive_lock(path: str | os.PathLike, what: str, wait: bool = False) -> It
         except BlockingIOError:
             handle.seek(0)
             owner = handle.read().strip() or "another process"
-            raise LockedError(f"{path.parent} is in use by {owner} ({what}); wait for it to finish "
-                              "or use another folder") from None
+            raise LockedError(
+                f"{path.parent} is in use by {owner} ({what}); wait for it to finish "
+                "or use another folder"
+            ) from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"process {os.getpid()}")

@@ -21,8 +21,13 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
     def _fusable(self, inputs, mask) -> bool:
         """Whether this call can use the fused kernel (the same math as the stock layer)."""
         axis = self.axis if isinstance(self.axis, int) else self.axis[0]
-        return (mask is None and not self.renorm and not self.synchronized
-                and len(inputs.shape) == 4 and axis in (-1, 3))
+        return (
+            mask is None
+            and not self.renorm
+            and not self.synchronized
+            and len(inputs.shape) == 4
+            and axis in (-1, 3)
+        )
 
     def call(self, inputs, training=None, mask=None):
         """Normalize with the batch's statistics (training) or the moving ones (inference)."""
@@ -34,20 +39,34 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
         x = tf.cast(inputs, "bfloat16" if inputs.dtype == tf.bfloat16 else "float32")
         if training and self.trainable:
             y, mean, variance = tf.compat.v1.nn.fused_batch_norm(
-                x, tf.cast(scale, "float32"), tf.cast(offset, "float32"), epsilon=self.epsilon,
-                data_format="NHWC", is_training=True)
+                x,
+                tf.cast(scale, "float32"),
+                tf.cast(offset, "float32"),
+                epsilon=self.epsilon,
+                data_format="NHWC",
+                is_training=True,
+            )
             count = tf.cast(tf.reduce_prod(tf.shape(x)[:-1]), "float32")
-            variance = variance * (count - 1.0) / count  # the kernel returns the unbiased one
-            self.moving_mean.assign(self.moving_mean * self.momentum
-                                    + mean * (1.0 - self.momentum))
-            self.moving_variance.assign(self.moving_variance * self.momentum
-                                        + variance * (1.0 - self.momentum))
+            variance = (
+                variance * (count - 1.0) / count
+            )  # the kernel returns the unbiased one
+            self.moving_mean.assign(
+                self.moving_mean * self.momentum + mean * (1.0 - self.momentum)
+            )
+            self.moving_variance.assign(
+                self.moving_variance * self.momentum + variance * (1.0 - self.momentum)
+            )
         else:
             y, _, _ = tf.compat.v1.nn.fused_batch_norm(
-                x, tf.cast(scale, "float32"), tf.cast(offset, "float32"),
+                x,
+                tf.cast(scale, "float32"),
+                tf.cast(offset, "float32"),
                 mean=tf.cast(self.moving_mean, "float32"),
                 variance=tf.cast(self.moving_variance, "float32"),
-                epsilon=self.epsilon, data_format="NHWC", is_training=False)
+                epsilon=self.epsilon,
+                data_format="NHWC",
+                is_training=False,
+            )
         return tf.cast(y, self.compute_dtype)
 
 

@@ -24,7 +24,12 @@ from __future__ import annotations
 from cnnbook.core.backend import keras
 from cnnbook.core.data import NUM_CLASSES
 from cnnbook.core.layers import FusedBatchNormalization
-from cnnbook.core.names import LOGITS_LAYER, MODEL_NAMES, PROBABILITIES_LAYER, check_model_name
+from cnnbook.core.names import (
+    LOGITS_LAYER,
+    MODEL_NAMES,
+    PROBABILITIES_LAYER,
+    check_model_name,
+)
 
 layers = keras.layers
 
@@ -36,8 +41,9 @@ INPUT_SHAPE = (32, 32, 3)
 
 def _conv_unit(x, filters: int, batchnorm: bool, name: str):
     """Conv 3x3 'same' -> [BatchNorm] -> ReLU."""
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=not batchnorm,
-                      name=f"{name}_conv")(x)
+    x = layers.Conv2D(
+        filters, 3, padding="same", use_bias=not batchnorm, name=f"{name}_conv"
+    )(x)
     if batchnorm:
         x = FusedBatchNormalization(name=f"{name}_bn")(x)  # TF's fused kernel
     return layers.Activation("relu", name=f"{name}_relu")(x)
@@ -47,7 +53,7 @@ def build_model(name: str, seed: int | None = None) -> keras.Model:
     """Build (untrained) one of the book's models: baseline, dropout or batchnorm."""
     check_model_name(name)
     if name not in MODEL_NAMES:
-        raise ValueError(f"{name!r} is built by core.fast.build_fast_model")
+        raise ValueError(f"{name!r} is built by cnnbook.airbench.net.build_fast_model")
     if seed is not None:
         keras.utils.set_random_seed(seed)
     batchnorm, dropout = name == "batchnorm", name == "dropout"
@@ -67,6 +73,7 @@ def build_model(name: str, seed: int | None = None) -> keras.Model:
     if dropout:
         x = layers.Dropout(DROPOUT_RATE, name="dense_dropout")(x)
     logits = layers.Dense(NUM_CLASSES, name=LOGITS_LAYER)(x)
-    probs = layers.Activation("softmax", dtype="float32",
-                              name=PROBABILITIES_LAYER)(logits)
+    probs = layers.Activation("softmax", dtype="float32", name=PROBABILITIES_LAYER)(
+        logits
+    )
     return keras.Model(inputs, probs, name=name)

@@ -5,8 +5,15 @@ trained with DEFAULT_SEED and stored under the model's own name ("dropout"); the
 measure how much a result depends on the seed, are stored as "dropout.seed43" and so on.
 """
 
-MODEL_NAMES: tuple[str, ...] = ("baseline", "dropout", "batchnorm")  # the controlled comparison
-FAST_MODELS: tuple[str, ...] = ("fast", "fast_short")  # airbench's recipe (chapter "Putting it all together")
+MODEL_NAMES: tuple[str, ...] = (
+    "baseline",
+    "dropout",
+    "batchnorm",
+)  # the controlled comparison
+FAST_MODELS: tuple[str, ...] = (
+    "fast",
+    "fast_short",
+)  # airbench's recipe (chapter "Putting it all together")
 ALL_MODELS: tuple[str, ...] = MODEL_NAMES + FAST_MODELS
 LOGITS_LAYER = "logits"  # the pre-softmax scores (calibration, Grad-CAM)
 PROBABILITIES_LAYER = "probabilities"
@@ -17,7 +24,9 @@ _SEED_MARK = ".seed"
 def check_model_name(name: str) -> None:
     """Raise a clear error for an unknown model name."""
     if name not in ALL_MODELS:
-        raise ValueError(f"unknown model {name!r}: choose one of {', '.join(ALL_MODELS)}")
+        raise ValueError(
+            f"unknown model {name!r}: choose one of {', '.join(ALL_MODELS)}"
+        )
 
 
 def run_name(model: str, seed: int) -> str:
@@ -30,6 +39,8 @@ def model_of(run: str) -> str:
     """The model a run name belongs to ("dropout.seed43" -> "dropout"); a clear error if it is neither."""
     model, mark, seed = run.partition(_SEED_MARK)
     if mark and not (seed.isdigit() and run == run_name(model, int(seed))):
-        raise ValueError(f"unknown run {run!r}: expected a model name or <model>{_SEED_MARK}<seed>")
+        raise ValueError(
+            f"unknown run {run!r}: expected a model name or <model>{_SEED_MARK}<seed>"
+        )
     check_model_name(model)
     return model

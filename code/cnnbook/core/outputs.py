@@ -29,8 +29,13 @@ from cnnbook.core.files import REPOSITORY_ROOT, atomic_path
 ENV_VAR = "CNNBOOK_OUTPUTS"
 SAMPLE = 32  # images recomputed to verify a stored answer before it is used
 # The code every output depends on: the model's layers and how the book runs a model.
-BASE_MODULES = ("cnnbook.core.layers", "cnnbook.core.models", "cnnbook.core.fast", "cnnbook.core.metrics",
-                "cnnbook.core.outputs")
+BASE_MODULES = (
+    "cnnbook.core.layers",
+    "cnnbook.core.models",
+    "cnnbook.airbench.net",
+    "cnnbook.core.metrics",
+    "cnnbook.core.outputs",
+)
 
 
 def outputs_dir() -> Path:
@@ -42,7 +47,11 @@ def _versions() -> dict[str, str]:
     """The versions of the libraries that compute outputs."""
     from cnnbook.core.backend import keras, tf
 
-    return {"tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__}
+    return {
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+    }
 
 
 def code_fingerprint(modules: Iterable[str] = ()) -> str:
@@ -55,7 +64,11 @@ def _code_fingerprint(modules: tuple[str, ...]) -> str:
     """code_fingerprint for a sorted tuple of module names, computed once per process."""
     digest = hashlib.sha256(json.dumps(_versions(), sort_keys=True).encode())
     for name in modules:
-        digest.update(name.encode() + b"\0" + inspect.getsource(importlib.import_module(name)).encode())
+        digest.update(
+            name.encode()
+            + b"\0"
+            + inspect.getsource(importlib.import_module(name)).encode()
+        )
     return digest.hexdigest()
 
 
@@ -67,32 +80,52 @@ def images_fingerprint(images: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-def output_key(run: str, what: str, images: np.ndarray, modules: Iterable[str] = ()) -> str:
+def output_key(
+    run: str, what: str, images: np.ndarray, modules: Iterable[str] = ()
+) -> str:
     """The key of one output: the model file's sha256 (manifest), the images, the code and versions."""
     entry = store.manifest_entry(store.models_dir(), run)
-    parts = {"run": run, "model": entry["files"][f"{run}.keras"], "what": what,
-             "images": images_fingerprint(images), "code": code_fingerprint(modules)}
+    parts = {
+        "run": run,
+        "model": entry["files"][f"{run}.keras"],
+        "what": what,
+        "images": images_fingerprint(images),
+        "code": code_fingerprint(modules),
+    }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
 def _agrees(stored: np.ndarray, fresh: np.ndarray) -> bool:
     """True when a stored answer matches a fresh computation up to round-off of another numeric path."""
     scale = max(1.0, float(np.abs(fresh).max(initial=0.0)))
-    return stored.shape[1:] == fresh.shape[1:] and np.allclose(stored[:len(fresh)], fresh, rtol=1e-3,
-                                                               atol=1e-4 * scale)
+    return stored.shape[1:] == fresh.shape[1:] and np.allclose(
+        stored[: len(fresh)], fresh, rtol=1e-3, atol=1e-4 * scale
+    )
 
 
-def stored_outputs(run: str, what: str, images: np.ndarray, compute: Callable[[np.ndarray], np.ndarray],
-                   modules: Iterable[str] = ()) -> np.ndarray:
+def stored_outputs(
+    run: str,
+    what: str,
+    images: np.ndarray,
+    compute: Callable[[np.ndarray], np.ndarray],
+    modules: Iterable[str] = (),
+) -> np.ndarray:
     """compute(images) for a trained run, from the store when a verified answer is there, else computed
     and stored. ``what`` names the output (e.g. "layer:flatten"); ``modules`` the code beyond BASE_MODULES."""
-    path = outputs_dir() / f"{run}-{what.replace(':', '_')}-{output_key(run, what, images, modules)[:32]}.npy"
+    path = (
+        outputs_dir()
+        / f"{run}-{what.replace(':', '_')}-{output_key(run, what, images, modules)[:32]}.npy"
+    )
     if path.is_file():
         try:
             values = np.load(path, allow_pickle=False)
         except (OSError, ValueError):
             values = None  # a corrupt file: computed again below
-        if values is not None and len(values) == len(images) and _agrees(values, compute(images[:SAMPLE])):
+        if (
+            values is not None
+            and len(values) == len(images)
+            and _agrees(values, compute(images[:SAMPLE]))
+        ):
             return values
     values = np.asarray(compute(images))
     try:

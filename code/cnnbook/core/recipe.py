@@ -33,20 +33,32 @@ class TrainConfig:
     min_lr: float = 1e-5
     early_stopping_patience: int = 8
     seed: int = DEFAULT_SEED
-    mixed_precision: bool = field(default_factory=native_bfloat16)  # by the CPU: cnnbook.core.precision
+    mixed_precision: bool = field(
+        default_factory=native_bfloat16
+    )  # by the CPU: cnnbook.core.precision
 
     def __post_init__(self) -> None:
         """Refuse a recipe that cannot train, naming the field and what it must be."""
-        positive = {"epochs": self.epochs, "batch_size": self.batch_size, "lr_patience": self.lr_patience,
-                    "early_stopping_patience": self.early_stopping_patience}
+        positive = {
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "lr_patience": self.lr_patience,
+            "early_stopping_patience": self.early_stopping_patience,
+        }
         for name, value in positive.items():
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
         if not 0 < self.min_lr <= self.learning_rate:
-            raise ValueError(f"need 0 < min_lr <= learning_rate, got {self.min_lr!r} and {self.learning_rate!r}")
+            raise ValueError(
+                f"need 0 < min_lr <= learning_rate, got {self.min_lr!r} and {self.learning_rate!r}"
+            )
         if not 0 < self.lr_factor < 1:
             raise ValueError(f"lr_factor must be in (0, 1), got {self.lr_factor!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+        if (
+            isinstance(self.seed, bool)
+            or not isinstance(self.seed, int)
+            or self.seed < 0
+        ):
             raise ValueError(f"seed must be a whole number >= 0, got {self.seed!r}")
 
 
@@ -60,13 +72,17 @@ class Trial(NamedTuple):
 
 # The trials that shaped the recipe (run once during development, logged here, not rerun).
 TRIED_FIRST: tuple[Trial, ...] = (
-    Trial("Dropout p=0.5 after every pooling block as well as on the dense inputs; learning rate "
-          "x0.3 after 2 stale epochs, early-stopping patience 6",
-          "the Dropout model underfit: 72% validation accuracy after 17 epochs, training accuracy "
-          "below validation, the learning rate already cut twice; the run was stopped",
-          "Dropout only on the inputs of the two dense layers, and the gentler schedule above"),
-    Trial("BatchNorm model with early stopping on the validation loss, patience 4",
-          "the validation loss rose within a few epochs while the accuracy still improved; the "
-          "run stopped early at 71.2% test accuracy (an orientation trial, not rerun)",
-          "early stopping on validation accuracy, patience 8"),
+    Trial(
+        "Dropout p=0.5 after every pooling block as well as on the dense inputs; learning rate "
+        "x0.3 after 2 stale epochs, early-stopping patience 6",
+        "the Dropout model underfit: 72% validation accuracy after 17 epochs, training accuracy "
+        "below validation, the learning rate already cut twice; the run was stopped",
+        "Dropout only on the inputs of the two dense layers, and the gentler schedule above",
+    ),
+    Trial(
+        "BatchNorm model with early stopping on the validation loss, patience 4",
+        "the validation loss rose within a few epochs while the accuracy still improved; the "
+        "run stopped early at 71.2% test accuracy (an orientation trial, not rerun)",
+        "early stopping on validation accuracy, patience 8",
+    ),
 )

@@ -26,7 +26,9 @@ def _positive(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds"
+        ) from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{value:g} must be > 0 seconds")
     return value
@@ -35,18 +37,45 @@ def _positive(text: str) -> float:
 def _parser() -> argparse.ArgumentParser:
     """The argument parser of the three commands."""
     parser = _OneLineParser(prog="python -m cnnbook.grading", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=_OneLineParser
+    )
     commands.add_parser("list", help="the assignments")
-    assign = commands.add_parser("assign", help="generate student notebooks and autograder zips")
+    assign = commands.add_parser(
+        "assign", help="generate student notebooks and autograder zips"
+    )
     assign.add_argument("names", nargs="*", help="assignments to build (default: all)")
-    assign.add_argument("--build", type=Path, default=None, help="build folder (default: _build/assignments)")
+    assign.add_argument(
+        "--build",
+        type=Path,
+        default=None,
+        help="build folder (default: _build/assignments)",
+    )
     grade = commands.add_parser("grade", help="grade one submitted notebook")
     grade.add_argument("submission", type=Path)
-    grade.add_argument("--assignment", default=None, help="default: from the notebook's metadata or name")
-    grade.add_argument("--autograder", type=Path, default=None, help="default: the built autograder zip")
-    grade.add_argument("--json", type=Path, default=None, help="result file (default: _build/grades/<name>.json)")
-    grade.add_argument("--cell-timeout", type=_positive, default=None, help="seconds per notebook cell")
-    grade.add_argument("--question-timeout", type=_positive, default=None, help="seconds per question")
+    grade.add_argument(
+        "--assignment",
+        default=None,
+        help="default: from the notebook's metadata or name",
+    )
+    grade.add_argument(
+        "--autograder",
+        type=Path,
+        default=None,
+        help="default: the built autograder zip",
+    )
+    grade.add_argument(
+        "--json",
+        type=Path,
+        default=None,
+        help="result file (default: _build/grades/<name>.json)",
+    )
+    grade.add_argument(
+        "--cell-timeout", type=_positive, default=None, help="seconds per notebook cell"
+    )
+    grade.add_argument(
+        "--question-timeout", type=_positive, default=None, help="seconds per question"
+    )
     return parser
 
 
@@ -62,10 +91,17 @@ def _assign(args: argparse.Namespace) -> None:
 
 def _grade(args: argparse.Namespace) -> None:
     """Grade one submission, print the table and write the JSON result."""
-    from cnnbook.grading.grade import CELL_TIMEOUT, QUESTION_TIMEOUT, Limits, grade_submission
+    from cnnbook.grading.grade import (
+        CELL_TIMEOUT,
+        QUESTION_TIMEOUT,
+        Limits,
+        grade_submission,
+    )
     from cnnbook.grading.report import format_table, write_report
 
-    limits = Limits(args.cell_timeout or CELL_TIMEOUT, args.question_timeout or QUESTION_TIMEOUT)
+    limits = Limits(
+        args.cell_timeout or CELL_TIMEOUT, args.question_timeout or QUESTION_TIMEOUT
+    )
     report = grade_submission(args.submission, args.assignment, args.autograder, limits)
     target = args.json or RESULTS_DIR / f"{args.submission.stem}.json"
     write_report(report, target)
@@ -79,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "list":
             from cnnbook.grading.paths import assignment_names
+
             print("\n".join(assignment_names()))
         elif args.command == "assign":
             _assign(args)

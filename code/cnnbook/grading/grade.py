@@ -26,7 +26,7 @@ CELL_TIMEOUT = 300.0  # seconds per notebook cell (Grad-CAM builds models; train
 QUESTION_TIMEOUT = 120.0  # seconds for all the test cases of one question
 _ERROR_LINE = re.compile(r"^\s*([A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b.*)$")
 
-_RUN_CASES = '''\
+_RUN_CASES = """\
 def _cnnbook_run_cases(cases, nonce):
     import json, sys
     from otter.test_files.ok_test import run_doctest
@@ -42,7 +42,7 @@ try:
     _cnnbook_run_cases(%r, %r)
 finally:
     del _cnnbook_run_cases
-'''
+"""
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,9 @@ class Limits:
 
     cell: float = CELL_TIMEOUT
     question: float = QUESTION_TIMEOUT
-    ping: float = PING_TIMEOUT  # after an interrupt, how long the kernel has to answer again
+    ping: float = (
+        PING_TIMEOUT  # after an interrupt, how long the kernel has to answer again
+    )
 
 
 def failure_line(message: str) -> str:
@@ -70,14 +72,19 @@ def _parse_cases(stdout: str, nonce: str) -> dict[int, tuple[bool, str]]:
     for line in stdout.splitlines():
         if line.startswith(nonce):
             try:
-                record = json.loads(line[len(nonce):])
-                found[int(record["case"])] = (record["passed"] is True, str(record["message"]))
+                record = json.loads(line[len(nonce) :])
+                found[int(record["case"])] = (
+                    record["passed"] is True,
+                    str(record["message"]),
+                )
             except (ValueError, KeyError, TypeError):
                 continue
     return found
 
 
-def score_question(question: Question, outcome: CellResult, nonce: str) -> QuestionScore:
+def score_question(
+    question: Question, outcome: CellResult, nonce: str
+) -> QuestionScore:
     """The question's score from the cases the kernel reported; missing cases failed."""
     reported = _parse_cases(outcome.stdout, nonce)
     passed = tuple(reported.get(i, (False, ""))[0] for i in range(len(question.cases)))
@@ -89,19 +96,28 @@ def score_question(question: Question, outcome: CellResult, nonce: str) -> Quest
         if first in reported:
             message = failure_line(reported[first][1])
         elif outcome.status == "ok":
-            message = "the test gave no result (did the notebook replace print or stdout?)"
+            message = (
+                "the test gave no result (did the notebook replace print or stdout?)"
+            )
         else:
             message = outcome.error
         message = f"{sum(passed)}/{len(passed)} tests passed; {message}"
-    return QuestionScore(question.name, float(score), question.max_score, message, passed)
+    return QuestionScore(
+        question.name, float(score), question.max_score, message, passed
+    )
 
 
 def _zero(questions: list[Question], message: str) -> tuple[QuestionScore, ...]:
     """Every question at zero, for the same reason."""
-    return tuple(QuestionScore(q.name, 0.0, q.max_score, message, (False,) * len(q.cases)) for q in questions)
+    return tuple(
+        QuestionScore(q.name, 0.0, q.max_score, message, (False,) * len(q.cases))
+        for q in questions
+    )
 
 
-def _execute(cells: tuple[str, ...], questions: list[Question], limits: Limits) -> tuple[tuple, list[str]]:
+def _execute(
+    cells: tuple[str, ...], questions: list[Question], limits: Limits
+) -> tuple[tuple, list[str]]:
     """Run the cells then every question in one kernel; (scores, problems with the cells)."""
     problems: list[str] = []
     workdir = Path(tempfile.mkdtemp(prefix="cnnbook-grade-"))
@@ -114,8 +130,14 @@ def _execute(cells: tuple[str, ...], questions: list[Question], limits: Limits) 
                 if outcome.status == "dead":
                     break
             nonce = f"@@cnnbook-{secrets.token_hex(12)}@@"  # drawn after the student's code has run
-            scores = tuple(score_question(q, kernel.run(_RUN_CASES % (list(q.cases), nonce), limits.question), nonce)
-                           for q in questions)
+            scores = tuple(
+                score_question(
+                    q,
+                    kernel.run(_RUN_CASES % (list(q.cases), nonce), limits.question),
+                    nonce,
+                )
+                for q in questions
+            )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return scores, problems
@@ -126,8 +148,10 @@ def guess_assignment(path: Path) -> str:
     names = assignment_names()
     matches = [n for n in names if path.stem == n or path.stem.startswith(n)]
     if len(matches) != 1:
-        raise GradingError(f"{path.name}: cannot tell which assignment it is; pass --assignment "
-                           f"({', '.join(names)})")
+        raise GradingError(
+            f"{path.name}: cannot tell which assignment it is; pass --assignment "
+            f"({', '.join(names)})"
+        )
     return matches[0]
 
 
@@ -135,12 +159,18 @@ def _known(name: str) -> str:
     """The name itself if it is an assignment; a one-line GradingError otherwise."""
     names = assignment_names()
     if name not in names:
-        raise GradingError(f"unknown assignment {name!r}: choose one of {', '.join(names)}")
+        raise GradingError(
+            f"unknown assignment {name!r}: choose one of {', '.join(names)}"
+        )
     return name
 
 
-def grade_submission(path: Path, assignment: str | None = None, autograder: Path | None = None,
-                     limits: Limits = Limits()) -> GradeReport:
+def grade_submission(
+    path: Path,
+    assignment: str | None = None,
+    autograder: Path | None = None,
+    limits: Limits = Limits(),
+) -> GradeReport:
     """Grade one notebook; bad notebooks get scores and messages, not exceptions."""
     if not path.is_file():
         raise GradingError(f"{path}: no such submission file")
@@ -149,12 +179,20 @@ def grade_submission(path: Path, assignment: str | None = None, autograder: Path
     except SubmissionError as exc:
         name = _known(assignment or guess_assignment(path))
         questions = read_autograder_tests(autograder or autograder_zip(name))
-        return GradeReport(name, path.name, _zero(questions, "not graded: the file is not a valid notebook"),
-                           (str(exc),))
+        return GradeReport(
+            name,
+            path.name,
+            _zero(questions, "not graded: the file is not a valid notebook"),
+            (str(exc),),
+        )
     name = _known(assignment or submission.assignment or guess_assignment(path))
     questions = read_autograder_tests(autograder or autograder_zip(name))
     if not submission.cells:
-        return GradeReport(name, path.name, _zero(questions, "not graded: the notebook has no code"),
-                           ("the notebook has no code cells",))
+        return GradeReport(
+            name,
+            path.name,
+            _zero(questions, "not graded: the notebook has no code"),
+            ("the notebook has no code cells",),
+        )
     scores, problems = _execute(submission.cells, questions, limits)
     return GradeReport(name, path.name, scores, tuple(problems))

@@ -22,7 +22,9 @@ from nbclient.exceptions import DeadKernelError
 
 from cnnbook.grading.paths import GRADING_VARIABLE
 
-PING_TIMEOUT = 15  # seconds a kernel has to answer after an interrupt before it counts as stuck
+PING_TIMEOUT = (
+    15  # seconds a kernel has to answer after an interrupt before it counts as stuck
+)
 _TIMEOUT_ERROR = {"ename": "CellTimeoutError", "evalue": "timed out", "traceback": []}
 
 
@@ -44,8 +46,15 @@ def _one_line(text: str, limit: int = 200) -> str:
 def kernel_environment() -> dict[str, str]:
     """The kernel's environment: ours, marked as grading, with TensorFlow and matplotlib quiet."""
     env = dict(os.environ)
-    env.update({GRADING_VARIABLE: "1", "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg",
-                "PYTHONWARNINGS": "ignore", "KERAS_BACKEND": "tensorflow"})
+    env.update(
+        {
+            GRADING_VARIABLE: "1",
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "MPLBACKEND": "Agg",
+            "PYTHONWARNINGS": "ignore",
+            "KERAS_BACKEND": "tensorflow",
+        }
+    )
     return env
 
 
@@ -56,10 +65,16 @@ class GradingKernel:
         """Prepare (not yet start) a kernel whose working directory is workdir."""
         self.ping_timeout = max(1, int(round(ping_timeout)))
         self.notebook = nbformat.v4.new_notebook()
-        self.client = NotebookClient(self.notebook, kernel_name="python3", allow_errors=True,
-                                     interrupt_on_timeout=True, error_on_timeout=dict(_TIMEOUT_ERROR),
-                                     resources={"metadata": {"path": str(workdir)}},
-                                     shutdown_kernel="immediate", startup_timeout=120)
+        self.client = NotebookClient(
+            self.notebook,
+            kernel_name="python3",
+            allow_errors=True,
+            interrupt_on_timeout=True,
+            error_on_timeout=dict(_TIMEOUT_ERROR),
+            resources={"metadata": {"path": str(workdir)}},
+            shutdown_kernel="immediate",
+            startup_timeout=120,
+        )
         self.client.log = logging.getLogger("cnnbook.grading.kernel")
         self.client.log.setLevel(logging.CRITICAL)
         self.client.on_cell_executed = self._record_reply
@@ -69,13 +84,18 @@ class GradingKernel:
 
     def __enter__(self) -> GradingKernel:
         """Start the kernel."""
-        self._context = self.client.setup_kernel(env=kernel_environment(), stdout=subprocess.DEVNULL,
-                                                 stderr=subprocess.DEVNULL)
+        self._context = self.client.setup_kernel(
+            env=kernel_environment(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self._context.__enter__()
         self.alive = True
         return self
 
-    def __exit__(self, kind: type | None, value: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
         """Shut the kernel down (killing it if it does not stop)."""
         try:
             self._context.__exit__(kind, value, tb)
@@ -83,10 +103,14 @@ class GradingKernel:
             if self.client.km is not None and self.client.km.has_kernel:
                 self.client.km.kill_kernel()
 
-    def _record_reply(self, cell: nbformat.NotebookNode, cell_index: int, execute_reply: dict | None) -> None:
+    def _record_reply(
+        self, cell: nbformat.NotebookNode, cell_index: int, execute_reply: dict | None
+    ) -> None:
         """nbclient hook: remember the error name of the reply (CellTimeoutError after a timeout)."""
         content = (execute_reply or {}).get("content", {})
-        self._last_error = content.get("ename", "") if content.get("status") == "error" else ""
+        self._last_error = (
+            content.get("ename", "") if content.get("status") == "error" else ""
+        )
 
     def run(self, source: str, timeout: float) -> CellResult:
         """Execute source as one cell with a time limit; never raises for what the code does."""
@@ -100,16 +124,26 @@ class GradingKernel:
             self.client.execute_cell(cell, len(self.notebook.cells) - 1)
         except DeadKernelError:
             self.alive = False
-            return CellResult("dead", _stdout(cell), "the kernel died (the code crashed or exited Python)")
+            return CellResult(
+                "dead",
+                _stdout(cell),
+                "the kernel died (the code crashed or exited Python)",
+            )
         if self._last_error == _TIMEOUT_ERROR["ename"]:
             self._check_responsive()
             if not self.alive:
-                return CellResult("dead", _stdout(cell), f"timed out after {limit} s and ignored the interrupt: "
-                                  "the kernel was stopped")
+                return CellResult(
+                    "dead",
+                    _stdout(cell),
+                    f"timed out after {limit} s and ignored the interrupt: "
+                    "the kernel was stopped",
+                )
             return CellResult("timeout", _stdout(cell), f"timed out after {limit} s")
         error = next((o for o in cell.outputs if o.output_type == "error"), None)
         if error is not None:
-            return CellResult("error", _stdout(cell), _one_line(f"{error.ename}: {error.evalue}"))
+            return CellResult(
+                "error", _stdout(cell), _one_line(f"{error.ename}: {error.evalue}")
+            )
         return CellResult("ok", _stdout(cell))
 
     def _check_responsive(self) -> None:
@@ -129,4 +163,6 @@ class GradingKernel:
 
 def _stdout(cell: nbformat.NotebookNode) -> str:
     """Everything the cell printed to stdout."""
-    return "".join(o.text for o in cell.outputs if o.output_type == "stream" and o.name == "stdout")
+    return "".join(
+        o.text for o in cell.outputs if o.output_type == "stream" and o.name == "stdout"
+    )

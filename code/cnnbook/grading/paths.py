@@ -22,7 +22,9 @@ def build_dir(path: str | os.PathLike | None = None) -> Path:
     """The build folder: path if given, else $CNNBOOK_ASSIGNMENTS_BUILD, else _build/assignments."""
     if path is not None:
         return Path(path)
-    return Path(os.environ.get(BUILD_VARIABLE, REPOSITORY_ROOT / "_build" / "assignments"))
+    return Path(
+        os.environ.get(BUILD_VARIABLE, REPOSITORY_ROOT / "_build" / "assignments")
+    )
 
 
 def assignment_names(sources: Path = SOURCES_DIR) -> list[str]:
@@ -34,7 +36,9 @@ def source_file(name: str, sources: Path = SOURCES_DIR) -> Path:
     """The master source of an assignment; a one-line error naming the choices if it is unknown."""
     path = sources / f"{name}{SOURCE_SUFFIX}"
     if not path.is_file():
-        raise GradingError(f"unknown assignment {name!r}: choose one of {', '.join(assignment_names(sources))}")
+        raise GradingError(
+            f"unknown assignment {name!r}: choose one of {', '.join(assignment_names(sources))}"
+        )
     return path
 
 

@@ -58,11 +58,17 @@ def _points(value: float) -> str:
 def format_table(report: GradeReport) -> str:
     """The per-question score table, the total and the notebook's problems, as plain text."""
     width = max([len("question"), *(len(q.name) for q in report.questions)])
-    lines = [f"{report.assignment}: {report.submission}",
-             f"{'question':<{width}}  {'score':>5}  {'max':>4}  message"]
+    lines = [
+        f"{report.assignment}: {report.submission}",
+        f"{'question':<{width}}  {'score':>5}  {'max':>4}  message",
+    ]
     for q in report.questions:
-        lines.append(f"{q.name:<{width}}  {_points(q.score):>5}  {_points(q.max_score):>4}  {q.message}")
-    lines.append(f"{'total':<{width}}  {_points(report.score):>5}  {_points(report.max_score):>4}")
+        lines.append(
+            f"{q.name:<{width}}  {_points(q.score):>5}  {_points(q.max_score):>4}  {q.message}"
+        )
+    lines.append(
+        f"{'total':<{width}}  {_points(report.score):>5}  {_points(report.max_score):>4}"
+    )
     lines.extend(f"problem: {p}" for p in report.problems)
     return "\n".join(lines)
 

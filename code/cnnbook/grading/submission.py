@@ -10,10 +10,14 @@ from pathlib import Path
 import nbformat
 
 IGNORE_TAG = "otter_ignore"  # cells the autograder skips (student-only steps such as full training)
-MAX_BYTES = 50 * 2**20  # a notebook larger than this is refused (outputs full of images, or garbage)
+MAX_BYTES = (
+    50 * 2**20
+)  # a notebook larger than this is refused (outputs full of images, or garbage)
 # Otter's student scaffolding: it needs the public tests folder, which the grading kernel does not see.
-_SCAFFOLD = re.compile(r"^\s*(import otter\s*|grader\s*=\s*otter\.Notebook\(.*\)\s*|"
-                       r"grader\.(check|check_all|export|to_pdf)\(.*\)\s*;?\s*)$")
+_SCAFFOLD = re.compile(
+    r"^\s*(import otter\s*|grader\s*=\s*otter\.Notebook\(.*\)\s*|"
+    r"grader\.(check|check_all|export|to_pdf)\(.*\)\s*;?\s*)$"
+)
 
 
 class SubmissionError(ValueError):
@@ -32,14 +36,22 @@ def _read_json(path: Path) -> dict:
     """The notebook's JSON, or a SubmissionError saying why it is not."""
     try:
         if path.stat().st_size > MAX_BYTES:
-            raise SubmissionError(f"{path.name} is larger than {MAX_BYTES // 2**20} MiB")
+            raise SubmissionError(
+                f"{path.name} is larger than {MAX_BYTES // 2**20} MiB"
+            )
         document = json.loads(path.read_bytes().decode("utf-8"))
     except UnicodeDecodeError:
-        raise SubmissionError(f"{path.name} is not a notebook: not UTF-8 text") from None
+        raise SubmissionError(
+            f"{path.name} is not a notebook: not UTF-8 text"
+        ) from None
     except json.JSONDecodeError as exc:
-        raise SubmissionError(f"{path.name} is not a notebook: invalid JSON ({exc.msg} at line {exc.lineno})") from None
+        raise SubmissionError(
+            f"{path.name} is not a notebook: invalid JSON ({exc.msg} at line {exc.lineno})"
+        ) from None
     except RecursionError:
-        raise SubmissionError(f"{path.name} is not a notebook: JSON nested too deeply") from None
+        raise SubmissionError(
+            f"{path.name} is not a notebook: JSON nested too deeply"
+        ) from None
     if not isinstance(document, dict) or "cells" not in document:
         raise SubmissionError(f"{path.name} is JSON but not a notebook (no 'cells')")
     return document
@@ -51,8 +63,12 @@ def _notebook(document: dict, name: str) -> nbformat.NotebookNode:
         notebook = nbformat.reads(json.dumps(document), as_version=4)
         nbformat.validate(notebook)
     except Exception as exc:  # nbformat raises several types for a malformed notebook
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SubmissionError(f"{name} is not a valid notebook ({first[:160]})") from None
+        first = (
+            str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        )
+        raise SubmissionError(
+            f"{name} is not a valid notebook ({first[:160]})"
+        ) from None
     return notebook
 
 
@@ -66,7 +82,9 @@ def read_submission(path: Path) -> Submission:
     notebook = _notebook(_read_json(path), path.name)
     cells = []
     for cell in notebook.cells:
-        if cell.cell_type != "code" or IGNORE_TAG in cell.get("metadata", {}).get("tags", []):
+        if cell.cell_type != "code" or IGNORE_TAG in cell.get("metadata", {}).get(
+            "tags", []
+        ):
             continue
         source = strip_scaffolding(cell.source)
         if source.strip():

@@ -33,7 +33,9 @@ def _literal_test(source: str, origin: str) -> dict[str, Any]:
     """The ``test = {...}`` dict of an OK test file, read with ast.literal_eval (nothing is executed)."""
     try:
         for node in ast.parse(source).body:
-            if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["test"]:
+            if isinstance(node, ast.Assign) and [
+                getattr(t, "id", None) for t in node.targets
+            ] == ["test"]:
                 return ast.literal_eval(node.value)
     except (SyntaxError, ValueError) as exc:
         raise GradingError(f"{origin}: not an OK-format test file ({exc})") from None
@@ -43,23 +45,38 @@ def _literal_test(source: str, origin: str) -> dict[str, Any]:
 def question_from_spec(spec: dict[str, Any], origin: str) -> Question:
     """A Question from an OK test dict; otter resolves how the points split over the cases."""
     parsed = OKTestFile.from_spec(spec, path=origin)
-    return Question(parsed.name, tuple(c.body for c in parsed.test_cases),
-                    tuple(float(c.points) for c in parsed.test_cases),
-                    tuple(bool(c.hidden) for c in parsed.test_cases))
+    return Question(
+        parsed.name,
+        tuple(c.body for c in parsed.test_cases),
+        tuple(float(c.points) for c in parsed.test_cases),
+        tuple(bool(c.hidden) for c in parsed.test_cases),
+    )
 
 
 def read_autograder_tests(path: Path) -> list[Question]:
     """Every question of an autograder zip, in question order (q1, q2, ...)."""
     try:
         with zipfile.ZipFile(path) as archive:
-            names = sorted((n for n in archive.namelist()
-                            if PurePosixPath(n).parent.name == "tests" and n.endswith(".py")),
-                           key=_question_order)
-            specs = [(n, _literal_test(archive.read(n).decode("utf-8"), f"{path.name}:{n}")) for n in names]
+            names = sorted(
+                (
+                    n
+                    for n in archive.namelist()
+                    if PurePosixPath(n).parent.name == "tests" and n.endswith(".py")
+                ),
+                key=_question_order,
+            )
+            specs = [
+                (n, _literal_test(archive.read(n).decode("utf-8"), f"{path.name}:{n}"))
+                for n in names
+            ]
     except FileNotFoundError:
-        raise GradingError(f"{path}: no autograder zip; run `make assignments` first") from None
+        raise GradingError(
+            f"{path}: no autograder zip; run `make assignments` first"
+        ) from None
     except zipfile.BadZipFile:
-        raise GradingError(f"{path}: not a zip file; rebuild it with `make assignments`") from None
+        raise GradingError(
+            f"{path}: not a zip file; rebuild it with `make assignments`"
+        ) from None
     if not specs:
         raise GradingError(f"{path}: the autograder zip holds no tests")
     return [question_from_spec(spec, name) for name, spec in specs]
@@ -74,4 +91,9 @@ def _question_order(name: str) -> tuple[int, str]:
 
 def hidden_cases(questions: list[Question]) -> list[tuple[str, str]]:
     """(question, doctest code) of every hidden case."""
-    return [(q.name, code) for q in questions for code, hidden in zip(q.cases, q.hidden) if hidden]
+    return [
+        (q.name, code)
+        for q in questions
+        for code, hidden in zip(q.cases, q.hidden)
+        if hidden
+    ]

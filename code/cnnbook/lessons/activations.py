@@ -43,7 +43,9 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 def sigmoid_grad(x: np.ndarray) -> np.ndarray:
     """Sigmoid's derivative: s(x)(1 - s(x)) = s(x)s(-x), at most 1/4 (at x = 0)."""
     x = np.asarray(x, dtype=np.float64)
-    return sigmoid(x) * sigmoid(-x)  # s(-x) avoids the cancellation in 1 - s(x) for large x
+    return sigmoid(x) * sigmoid(
+        -x
+    )  # s(-x) avoids the cancellation in 1 - s(x) for large x
 
 
 def tanh(x: np.ndarray) -> np.ndarray:
@@ -67,14 +69,18 @@ ACTIVATIONS: dict[str, tuple[ArrayFn, ArrayFn]] = {
 def _check_activation(name: str) -> None:
     """Raise a one-line ValueError for an activation not in ACTIVATIONS."""
     if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}: choose one of {', '.join(ACTIVATIONS)}")
+        raise ValueError(
+            f"unknown activation {name!r}: choose one of {', '.join(ACTIVATIONS)}"
+        )
 
 
 def _as_inputs(images: np.ndarray) -> np.ndarray:
     """float32 batch: uint8 pixels scaled to [0, 1], other numbers kept as they are."""
     images = np.asarray(images)
     if images.ndim < 2 or images.shape[0] == 0:
-        raise ValueError(f"images must be a non-empty batch (N, ...); got shape {images.shape}")
+        raise ValueError(
+            f"images must be a non-empty batch (N, ...); got shape {images.shape}"
+        )
     if images.dtype == np.uint8:
         return images.astype(np.float32) / 255.0
     return images.astype(np.float32)
@@ -86,12 +92,18 @@ def _labels_for(n: int, labels: np.ndarray | None, seed: int) -> np.ndarray:
         return np.random.default_rng(seed).integers(0, NUM_CLASSES, size=n)
     labels = np.asarray(labels).reshape(-1)
     if labels.shape != (n,) or labels.min() < 0 or labels.max() >= NUM_CLASSES:
-        raise ValueError(f"labels must be {n} integers in [0, {NUM_CLASSES}); got shape {labels.shape}")
+        raise ValueError(
+            f"labels must be {n} integers in [0, {NUM_CLASSES}); got shape {labels.shape}"
+        )
     return labels.astype(np.int64)
 
 
 def build_deep_stack(
-    input_shape: tuple[int, ...], activation: str, depth: int, width: int, seed: int,
+    input_shape: tuple[int, ...],
+    activation: str,
+    depth: int,
+    width: int,
+    seed: int,
     batchnorm: bool = False,
 ) -> keras.Model:
     """Flatten -> depth x Dense(width) [-> BatchNorm] -> activation (Glorot, seeded) -> softmax.
@@ -102,7 +114,9 @@ def build_deep_stack(
 
     _check_activation(activation)
     if depth < 1 or width < 1:
-        raise ValueError(f"depth and width must be positive, got depth={depth}, width={width}")
+        raise ValueError(
+            f"depth and width must be positive, got depth={depth}, width={width}"
+        )
     inputs = keras.Input(input_shape)
     x = keras.layers.Flatten()(inputs)
     for i in range(depth):
@@ -112,8 +126,12 @@ def build_deep_stack(
             x = keras.layers.BatchNormalization(name=f"hidden{i + 1}_bn")(x)
         x = keras.layers.Activation(activation, name=f"hidden{i + 1}_{activation}")(x)
     head_init = keras.initializers.GlorotUniform(seed=seed * 1000 + depth)
-    outputs = keras.layers.Dense(NUM_CLASSES, activation="softmax", kernel_initializer=head_init, name="head")(x)
-    return keras.Model(inputs, outputs, name=f"deep_{activation}{'_bn' if batchnorm else ''}")
+    outputs = keras.layers.Dense(
+        NUM_CLASSES, activation="softmax", kernel_initializer=head_init, name="head"
+    )(x)
+    return keras.Model(
+        inputs, outputs, name=f"deep_{activation}{'_bn' if batchnorm else ''}"
+    )
 
 
 def gradient_norms_by_depth(
@@ -151,6 +169,8 @@ def gradient_flow_experiment(
     for name in activations:
         _check_activation(name)
     return {
-        name: gradient_norms_by_depth(name, images, depth=depth, width=width, seed=seed, labels=labels)
+        name: gradient_norms_by_depth(
+            name, images, depth=depth, width=width, seed=seed, labels=labels
+        )
         for name in activations
     }

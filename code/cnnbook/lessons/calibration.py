@@ -17,10 +17,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnbook.core.metrics import accuracy, check_scores, log_softmax, negative_log_likelihood, softmax
+from cnnbook.core.metrics import (
+    accuracy,
+    check_scores,
+    log_softmax,
+    negative_log_likelihood,
+    softmax,
+)
 
 N_BINS = 15  # equal-width bins of every reliability diagram, ECE and MCE in the book
-MIN_BIN_COUNT = 50  # the MCE ignores bins with fewer predictions (0.5% of the 10,000 test images)
+MIN_BIN_COUNT = (
+    50  # the MCE ignores bins with fewer predictions (0.5% of the 10,000 test images)
+)
 T_BOUNDS: tuple[float, float] = (0.05, 20.0)
 
 
@@ -39,8 +47,9 @@ class ReliabilityBins:
         return np.abs(self.accuracy - self.confidence)
 
 
-def reliability_bins(probs: np.ndarray, labels: np.ndarray,
-                     n_bins: int = N_BINS) -> ReliabilityBins:
+def reliability_bins(
+    probs: np.ndarray, labels: np.ndarray, n_bins: int = N_BINS
+) -> ReliabilityBins:
     """Equal-width bins (lo, hi] on the top confidence: count, confidence, accuracy."""
     probs, labels = check_scores(probs, labels)
     if n_bins < 1:
@@ -57,16 +66,21 @@ def reliability_bins(probs: np.ndarray, labels: np.ndarray,
     return ReliabilityBins(edges, counts, mean_conf, accuracy_)
 
 
-def expected_calibration_error(probs: np.ndarray, labels: np.ndarray,
-                               n_bins: int = N_BINS) -> float:
+def expected_calibration_error(
+    probs: np.ndarray, labels: np.ndarray, n_bins: int = N_BINS
+) -> float:
     """ECE: the sample-weighted mean of |accuracy - confidence| over the bins."""
     bins = reliability_bins(probs, labels, n_bins)
     filled = bins.counts > 0
     return float(np.sum(bins.counts[filled] * bins.gaps[filled]) / bins.counts.sum())
 
 
-def maximum_calibration_error(probs: np.ndarray, labels: np.ndarray, n_bins: int = N_BINS,
-                              min_count: int = MIN_BIN_COUNT) -> float:
+def maximum_calibration_error(
+    probs: np.ndarray,
+    labels: np.ndarray,
+    n_bins: int = N_BINS,
+    min_count: int = MIN_BIN_COUNT,
+) -> float:
     """MCE: the largest |accuracy - confidence| over the bins holding at least min_count predictions.
 
     A bin of one or two images has an accuracy of 0 or 1 by chance; the book ignores bins with fewer
@@ -84,7 +98,9 @@ def brier_score(probs: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(np.sum((probs - onehot) ** 2, axis=1)))
 
 
-def calibration_report(probs: np.ndarray, labels: np.ndarray, n_bins: int = N_BINS) -> dict[str, float]:
+def calibration_report(
+    probs: np.ndarray, labels: np.ndarray, n_bins: int = N_BINS
+) -> dict[str, float]:
     """All headline numbers: accuracy, mean_confidence, ece, mce, nll, brier."""
     probs, labels = check_scores(probs, labels)
     return {
@@ -97,7 +113,9 @@ def calibration_report(probs: np.ndarray, labels: np.ndarray, n_bins: int = N_BI
     }
 
 
-def confidence_histogram(probs: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
+def confidence_histogram(
+    probs: np.ndarray, labels: np.ndarray
+) -> dict[str, np.ndarray]:
     """Max confidences split into {"correct": ..., "wrong": ...} predictions."""
     probs, labels = check_scores(probs, labels)
     confidence = probs.max(axis=1)
@@ -111,8 +129,12 @@ def _nll_at_log_t(logits: np.ndarray, labels: np.ndarray, log_t: float) -> float
     return float(-np.mean(logp[np.arange(len(labels)), labels]))
 
 
-def fit_temperature(logits: np.ndarray, labels: np.ndarray,
-                    bounds: tuple[float, float] = T_BOUNDS, tol: float = 1e-7) -> float:
+def fit_temperature(
+    logits: np.ndarray,
+    labels: np.ndarray,
+    bounds: tuple[float, float] = T_BOUNDS,
+    tol: float = 1e-7,
+) -> float:
     """Temperature T > 0 minimizing the NLL of softmax(logits / T), by golden section.
 
     NLL is convex in 1/T, hence unimodal in log T, so a golden-section search on

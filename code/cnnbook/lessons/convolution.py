@@ -30,8 +30,12 @@ def _frozen(rows: list[list[float]], scale: float = 1.0) -> np.ndarray:
 
 
 # Classic 3x3 filters, written for cross-correlation (as applied, unflipped).
-SOBEL_X = _frozen([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])  # > 0 where brightness rises to the right
-SOBEL_Y = _frozen([[-1, -2, -1], [0, 0, 0], [1, 2, 1]])  # > 0 where brightness rises downwards
+SOBEL_X = _frozen(
+    [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]
+)  # > 0 where brightness rises to the right
+SOBEL_Y = _frozen(
+    [[-1, -2, -1], [0, 0, 0], [1, 2, 1]]
+)  # > 0 where brightness rises downwards
 LAPLACIAN = _frozen([[0, 1, 0], [1, -4, 1], [0, 1, 0]])
 BOX_BLUR = _frozen([[1, 1, 1], [1, 1, 1], [1, 1, 1]], scale=1 / 9)
 SHARPEN = _frozen([[0, -1, 0], [-1, 5, -1], [0, -1, 0]])
@@ -48,36 +52,55 @@ def _check_padding_stride(padding: str, stride: int) -> None:
     """Raise a one-line ValueError for an unknown padding or a non-positive stride."""
     if padding not in PADDINGS:
         raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
-    if isinstance(stride, bool) or not isinstance(stride, (int, np.integer)) or stride < 1:
+    if (
+        isinstance(stride, bool)
+        or not isinstance(stride, (int, np.integer))
+        or stride < 1
+    ):
         raise ValueError(f"stride must be a positive int, got {stride!r}")
 
 
-def conv_output_size(size: int, kernel: int, stride: int = 1, padding: str = "valid") -> int:
+def conv_output_size(
+    size: int, kernel: int, stride: int = 1, padding: str = "valid"
+) -> int:
     """Output length along one axis: floor((n-k)/s)+1 for 'valid', ceil(n/s) for 'same'."""
     _check_padding_stride(padding, stride)
     if size < 1 or kernel < 1:
-        raise ValueError(f"size and kernel must be positive, got size={size}, kernel={kernel}")
+        raise ValueError(
+            f"size and kernel must be positive, got size={size}, kernel={kernel}"
+        )
     if padding == "same":
         return math.ceil(size / stride)
     return conv_output_length(size, kernel, stride)  # 'valid': no padding
 
 
-def conv_output_length(size: int, kernel: int, stride: int = 1, pad: int = 0,
-                       dilation: int = 1) -> int:
+def conv_output_length(
+    size: int, kernel: int, stride: int = 1, pad: int = 0, dilation: int = 1
+) -> int:
     """Output length along one axis: floor((n + 2p - d(k-1) - 1) / s) + 1."""
-    _check_lengths(size=(size, 1), kernel=(kernel, 1), stride=(stride, 1), pad=(pad, 0),
-                   dilation=(dilation, 1))
+    _check_lengths(
+        size=(size, 1),
+        kernel=(kernel, 1),
+        stride=(stride, 1),
+        pad=(pad, 0),
+        dilation=(dilation, 1),
+    )
     span = dilation * (kernel - 1) + 1  # the input window a dilated kernel covers
     if span > size + 2 * pad:
-        raise ValueError(f"the kernel spans {span} inputs; the padded input has "
-                         f"{size + 2 * pad}")
+        raise ValueError(
+            f"the kernel spans {span} inputs; the padded input has {size + 2 * pad}"
+        )
     return (size + 2 * pad - span) // stride + 1
 
 
 def _check_lengths(**values: tuple[int, int]) -> None:
     """Raise a one-line ValueError unless each value (value, lowest allowed) is a large enough int."""
     for label, (value, low) in values.items():
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, np.integer))
+            or value < low
+        ):
             raise ValueError(f"{label} must be an int >= {low}, got {value!r}")
 
 
@@ -90,9 +113,13 @@ def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
 def _check_inputs(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None) -> None:
     """Raise a one-line ValueError unless x is NHWC, w is (kh,kw,C_in,C_out) and they agree."""
     if x.ndim != 4:
-        raise ValueError(f"x must be NHWC (N, H, W, C_in); got shape {x.shape} (add a batch axis)")
+        raise ValueError(
+            f"x must be NHWC (N, H, W, C_in); got shape {x.shape} (add a batch axis)"
+        )
     if w.ndim != 4:
-        raise ValueError(f"w must have shape (kh, kw, C_in, C_out); got shape {w.shape}")
+        raise ValueError(
+            f"w must have shape (kh, kw, C_in, C_out); got shape {w.shape}"
+        )
     if x.shape[3] != w.shape[2]:
         raise ValueError(f"x has {x.shape[3]} channels but w expects C_in={w.shape[2]}")
     if bias is not None and np.shape(bias) != (w.shape[3],):
@@ -104,7 +131,12 @@ def pad_input(x: np.ndarray, kh: int, kw: int, stride: int, padding: str) -> np.
     _check_padding_stride(padding, stride)
     if padding == "valid":
         return x
-    pads = ((0, 0), same_padding(x.shape[1], kh, stride), same_padding(x.shape[2], kw, stride), (0, 0))
+    pads = (
+        (0, 0),
+        same_padding(x.shape[1], kh, stride),
+        same_padding(x.shape[2], kw, stride),
+        (0, 0),
+    )
     return np.pad(x, pads)
 
 
@@ -121,8 +153,13 @@ def _prepare(x, w, bias, stride: int, padding: str):
     return xp, w.astype(dtype, copy=False), dtype, out_h, out_w
 
 
-def conv2d_loop(x: np.ndarray, w: np.ndarray, stride: int = 1, padding: str = "valid",
-                bias: np.ndarray | None = None) -> np.ndarray:
+def conv2d_loop(
+    x: np.ndarray,
+    w: np.ndarray,
+    stride: int = 1,
+    padding: str = "valid",
+    bias: np.ndarray | None = None,
+) -> np.ndarray:
     """Cross-correlate an NHWC batch with filters, one output number at a time."""
     xp, w, dtype, out_h, out_w = _prepare(x, w, bias, stride, padding)
     kh, kw, _, c_out = w.shape
@@ -139,8 +176,13 @@ def conv2d_loop(x: np.ndarray, w: np.ndarray, stride: int = 1, padding: str = "v
     return out
 
 
-def conv2d(x: np.ndarray, w: np.ndarray, stride: int = 1, padding: str = "valid",
-           bias: np.ndarray | None = None) -> np.ndarray:
+def conv2d(
+    x: np.ndarray,
+    w: np.ndarray,
+    stride: int = 1,
+    padding: str = "valid",
+    bias: np.ndarray | None = None,
+) -> np.ndarray:
     """Vectorized cross-correlation: all windows as a view, then one tensordot."""
     xp, w, dtype, out_h, out_w = _prepare(x, w, bias, stride, padding)
     kh, kw = w.shape[:2]
@@ -161,26 +203,37 @@ def to_grayscale(image: np.ndarray) -> np.ndarray:
         return image.astype(np.float64)
     if image.ndim == 3 and image.shape[2] == 3:
         return image.astype(np.float64) @ np.asarray(LUMINANCE_WEIGHTS)
-    raise ValueError(f"image must be grey (H, W) or RGB (H, W, 3); got shape {image.shape}")
+    raise ValueError(
+        f"image must be grey (H, W) or RGB (H, W, 3); got shape {image.shape}"
+    )
 
 
-def apply_filter(image: np.ndarray, kernel: np.ndarray | str, padding: str = "same") -> np.ndarray:
+def apply_filter(
+    image: np.ndarray, kernel: np.ndarray | str, padding: str = "same"
+) -> np.ndarray:
     """Apply one 2-D kernel (or a FILTERS name) to a grey or RGB image; float 2-D response map.
 
     'valid' avoids the artificial edges that zero padding draws along the border."""
     if isinstance(kernel, str):
         if kernel not in FILTERS:
-            raise ValueError(f"unknown filter {kernel!r}: choose one of {', '.join(FILTERS)}")
+            raise ValueError(
+                f"unknown filter {kernel!r}: choose one of {', '.join(FILTERS)}"
+            )
         kernel = FILTERS[kernel]
     kernel = np.asarray(kernel, dtype=np.float64)
     if kernel.ndim != 2:
         raise ValueError(f"kernel must be 2-D (kh, kw); got shape {kernel.shape}")
     grey = to_grayscale(image)
-    batch, bank = grey[np.newaxis, :, :, np.newaxis], kernel[:, :, np.newaxis, np.newaxis]
+    batch, bank = (
+        grey[np.newaxis, :, :, np.newaxis],
+        kernel[:, :, np.newaxis, np.newaxis],
+    )
     return conv2d(batch, bank, padding=padding)[0, :, :, 0]
 
 
-def conv2d_tensorflow(x: np.ndarray, w: np.ndarray, stride: int = 1, padding: str = "valid") -> np.ndarray:
+def conv2d_tensorflow(
+    x: np.ndarray, w: np.ndarray, stride: int = 1, padding: str = "valid"
+) -> np.ndarray:
     """tf.nn.conv2d on NumPy arrays: the independent reference the chapter compares against."""
     from cnnbook.core.backend import tf
 
@@ -188,9 +241,14 @@ def conv2d_tensorflow(x: np.ndarray, w: np.ndarray, stride: int = 1, padding: st
     return tf.nn.conv2d(x, w, strides=stride, padding=padding.upper()).numpy()
 
 
-def learn_kernel(x: np.ndarray, y: np.ndarray, shape: tuple[int, int], steps: int = 200,
-                 learning_rate: float = 0.05,
-                 seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def learn_kernel(
+    x: np.ndarray,
+    y: np.ndarray,
+    shape: tuple[int, int],
+    steps: int = 200,
+    learning_rate: float = 0.05,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
     """Fit a 2-D kernel to image pairs by gradient descent: (kernel, loss per step).
 
     x is (N, H, W), y is (N, H - kh + 1, W - kw + 1) ('valid'); the loss is the mean
@@ -199,8 +257,9 @@ def learn_kernel(x: np.ndarray, y: np.ndarray, shape: tuple[int, int], steps: in
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     windows = sliding_window_view(x, shape, axis=(1, 2))  # (N, H', W', kh, kw)
     if windows.shape[:3] != y.shape:
-        raise ValueError(f"y must have shape {windows.shape[:3]} for a {shape} kernel; "
-                         f"got {y.shape}")
+        raise ValueError(
+            f"y must have shape {windows.shape[:3]} for a {shape} kernel; got {y.shape}"
+        )
     kernel = np.random.default_rng(seed).normal(scale=0.1, size=shape)
     losses = []
     for _ in range(steps):

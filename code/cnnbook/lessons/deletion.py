@@ -16,7 +16,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-Predict = Callable[[np.ndarray], np.ndarray]  # images (N, H, W, C) -> class indices (N,)
+Predict = Callable[
+    [np.ndarray], np.ndarray
+]  # images (N, H, W, C) -> class indices (N,)
 
 
 def top_fraction_mask(heatmaps: np.ndarray, fraction: float) -> np.ndarray:
@@ -28,24 +30,32 @@ def top_fraction_mask(heatmaps: np.ndarray, fraction: float) -> np.ndarray:
         raise ValueError(f"fraction must be in [0, 1], got {fraction}")
     n, h, w = heatmaps.shape
     k = int(round(fraction * h * w))
-    order = np.argsort(-heatmaps.reshape(n, -1), axis=1, kind="stable")[:, :k]  # hottest first
+    order = np.argsort(-heatmaps.reshape(n, -1), axis=1, kind="stable")[
+        :, :k
+    ]  # hottest first
     mask = np.zeros((n, h * w), dtype=bool)
     np.put_along_axis(mask, order, True, axis=1)
     return mask.reshape(n, h, w)
 
 
-def random_mask(shape: tuple[int, int, int], fraction: float, seed: int = 0) -> np.ndarray:
+def random_mask(
+    shape: tuple[int, int, int], fraction: float, seed: int = 0
+) -> np.ndarray:
     """Boolean (N, H, W): per image, round(fraction * H * W) pixels drawn uniformly at random."""
     scores = np.random.default_rng(seed).random(shape)
     return top_fraction_mask(scores, fraction)
 
 
-def replace_pixels(images: np.ndarray, mask: np.ndarray, replacement: np.ndarray) -> np.ndarray:
+def replace_pixels(
+    images: np.ndarray, mask: np.ndarray, replacement: np.ndarray
+) -> np.ndarray:
     """The images with every masked pixel (all channels) taken from the replacement images."""
     images, replacement = np.asarray(images), np.asarray(replacement)
     if images.shape != replacement.shape or mask.shape != images.shape[:3]:
-        raise ValueError(f"images {images.shape}, replacement {replacement.shape} and mask "
-                         f"{mask.shape} must agree (mask = images without the channel axis)")
+        raise ValueError(
+            f"images {images.shape}, replacement {replacement.shape} and mask "
+            f"{mask.shape} must agree (mask = images without the channel axis)"
+        )
     return np.where(mask[..., np.newaxis], replacement, images)
 
 
@@ -58,13 +68,27 @@ class DeletionResult:
     random_correct: np.ndarray
 
 
-def deletion_test(predict: Predict, images: np.ndarray, labels: np.ndarray, heatmaps: np.ndarray,
-                  replacement: np.ndarray, fractions: Sequence[float], seed: int = 0) -> DeletionResult:
+def deletion_test(
+    predict: Predict,
+    images: np.ndarray,
+    labels: np.ndarray,
+    heatmaps: np.ndarray,
+    replacement: np.ndarray,
+    fractions: Sequence[float],
+    seed: int = 0,
+) -> DeletionResult:
     """Correctness of predict on the images after deleting each fraction of top vs random pixels."""
     labels = np.asarray(labels).reshape(-1)
     by_heat, by_chance = [], []
     for i, fraction in enumerate(fractions):
-        for masks, out in ((top_fraction_mask(heatmaps, fraction), by_heat),
-                           (random_mask(np.shape(heatmaps), fraction, seed + i), by_chance)):
-            out.append(np.asarray(predict(replace_pixels(images, masks, replacement))) == labels)
-    return DeletionResult(np.asarray(fractions, dtype=np.float64), np.array(by_heat), np.array(by_chance))
+        for masks, out in (
+            (top_fraction_mask(heatmaps, fraction), by_heat),
+            (random_mask(np.shape(heatmaps), fraction, seed + i), by_chance),
+        ):
+            out.append(
+                np.asarray(predict(replace_pixels(images, masks, replacement)))
+                == labels
+            )
+    return DeletionResult(
+        np.asarray(fractions, dtype=np.float64), np.array(by_heat), np.array(by_chance)
+    )

@@ -12,13 +12,17 @@ import numpy as np
 
 def _check_rate(rate: float) -> None:
     """Raise a one-line ValueError unless 0 <= rate < 1."""
-    if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating, np.integer)):
+    if isinstance(rate, bool) or not isinstance(
+        rate, (int, float, np.floating, np.integer)
+    ):
         raise ValueError(f"dropout rate must be a number in [0, 1), got {rate!r}")
     if not 0.0 <= float(rate) < 1.0:
         raise ValueError(f"dropout rate must be in [0, 1), got {rate}")
 
 
-def dropout_mask(shape: tuple[int, ...], rate: float, rng: np.random.Generator) -> np.ndarray:
+def dropout_mask(
+    shape: tuple[int, ...], rate: float, rng: np.random.Generator
+) -> np.ndarray:
     """Boolean keep-mask: each entry True (kept) with probability 1 - rate."""
     _check_rate(rate)
     return rng.random(shape) >= rate
@@ -45,7 +49,9 @@ def dropout(
     return (out, mask) if return_mask else out
 
 
-def keras_dropout(x: np.ndarray, rate: float, seed: int = 0, training: bool = True) -> np.ndarray:
+def keras_dropout(
+    x: np.ndarray, rate: float, seed: int = 0, training: bool = True
+) -> np.ndarray:
     """keras.layers.Dropout applied to x: the reference our NumPy version is compared with."""
     from cnnbook.core.backend import keras
 

@@ -16,13 +16,19 @@ import numpy as np
 from cnnbook.core.backend import keras, tf
 from cnnbook.core.names import LOGITS_LAYER
 
-_RECTIFIERS = (keras.layers.BatchNormalization, keras.layers.Activation, keras.layers.ReLU)
+_RECTIFIERS = (
+    keras.layers.BatchNormalization,
+    keras.layers.Activation,
+    keras.layers.ReLU,
+)
 
 
 def last_conv_layer_name(model: keras.Model, rectified: bool = True) -> str:
     """Name of the last Conv2D layer; with ``rectified``, of the BatchNorm/ReLU right after it."""
     layers = model.layers
-    convs = [i for i, layer in enumerate(layers) if isinstance(layer, keras.layers.Conv2D)]
+    convs = [
+        i for i, layer in enumerate(layers) if isinstance(layer, keras.layers.Conv2D)
+    ]
     if not convs:
         raise ValueError(f"model {model.name!r} has no Conv2D layer")
     i = convs[-1]
@@ -36,7 +42,10 @@ def last_conv_layer_name(model: keras.Model, rectified: bool = True) -> str:
 
 def _is_softmax(activation) -> bool:
     """Whether a Keras activation function is the softmax."""
-    return activation is keras.activations.softmax or getattr(activation, "__name__", "") == "softmax"
+    return (
+        activation is keras.activations.softmax
+        or getattr(activation, "__name__", "") == "softmax"
+    )
 
 
 def _score_model(model: keras.Model, layer_name: str) -> tuple[keras.Model, Callable]:
@@ -44,17 +53,24 @@ def _score_model(model: keras.Model, layer_name: str) -> tuple[keras.Model, Call
     features = model.get_layer(layer_name).output
     names = {layer.name for layer in model.layers}
     if LOGITS_LAYER in names:
-        return keras.Model(model.inputs, [features, model.get_layer(LOGITS_LAYER).output]), tf.identity
+        return keras.Model(
+            model.inputs, [features, model.get_layer(LOGITS_LAYER).output]
+        ), tf.identity
     last = model.layers[-1]
     if isinstance(last, keras.layers.Softmax) or (
-            isinstance(last, keras.layers.Activation) and _is_softmax(last.activation)):
+        isinstance(last, keras.layers.Activation) and _is_softmax(last.activation)
+    ):
         return keras.Model(model.inputs, [features, last.input]), tf.identity
     if isinstance(last, keras.layers.Dense) and _is_softmax(last.activation):
+
         def dense_scores(x):
             z = tf.matmul(x, tf.cast(last.kernel, x.dtype))
             return z + tf.cast(last.bias, x.dtype) if last.use_bias else z
+
         return keras.Model(model.inputs, [features, last.input]), dense_scores
-    raise ValueError(f"model {model.name!r}: no {LOGITS_LAYER!r} layer and no final softmax to undo")
+    raise ValueError(
+        f"model {model.name!r}: no {LOGITS_LAYER!r} layer and no final softmax to undo"
+    )
 
 
 def _class_vector(class_index, scores: tf.Tensor) -> tf.Tensor:
@@ -68,8 +84,9 @@ def _class_vector(class_index, scores: tf.Tensor) -> tf.Tensor:
     return tf.constant(classes, dtype=tf.int32)
 
 
-def _batch_gradients(probe: keras.Model, head: Callable, images: np.ndarray, class_index,
-                     input_dtype) -> tuple[np.ndarray, np.ndarray]:
+def _batch_gradients(
+    probe: keras.Model, head: Callable, images: np.ndarray, class_index, input_dtype
+) -> tuple[np.ndarray, np.ndarray]:
     """Feature maps A and d y^c / d A for one batch (inference mode)."""
     x = tf.convert_to_tensor(np.asarray(images), dtype=input_dtype)
     with tf.GradientTape() as tape:
@@ -82,8 +99,13 @@ def _batch_gradients(probe: keras.Model, head: Callable, images: np.ndarray, cla
     return np.asarray(features, dtype=np.float64), np.asarray(grads, dtype=np.float64)
 
 
-def score_gradients(model: keras.Model, images: np.ndarray, class_index=None,
-                    layer_name: str | None = None, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+def score_gradients(
+    model: keras.Model,
+    images: np.ndarray,
+    class_index=None,
+    layer_name: str | None = None,
+    batch_size: int = 64,
+) -> tuple[np.ndarray, np.ndarray]:
     """Feature maps A (N,h,w,K) of a layer and the gradients d y^c / d A of the pre-softmax score."""
     layer_name = layer_name or last_conv_layer_name(model)
     probe, head = _score_model(model, layer_name)
@@ -93,18 +115,27 @@ def score_gradients(model: keras.Model, images: np.ndarray, class_index=None,
     for start in range(0, len(images), batch_size):
         stop = start + batch_size
         cls = np.asarray(class_index)[start:stop] if per_sample else class_index
-        a, g = _batch_gradients(probe, head, images[start:stop], cls, model.inputs[0].dtype)
+        a, g = _batch_gradients(
+            probe, head, images[start:stop], cls, model.inputs[0].dtype
+        )
         feats.append(a)
         grads.append(g)
     return np.concatenate(feats), np.concatenate(grads)
 
 
-def grad_cam(model: keras.Model, images: np.ndarray, class_index=None,
-             layer_name: str | None = None, batch_size: int = 64) -> np.ndarray:
+def grad_cam(
+    model: keras.Model,
+    images: np.ndarray,
+    class_index=None,
+    layer_name: str | None = None,
+    batch_size: int = 64,
+) -> np.ndarray:
     """Grad-CAM heatmaps (N, h, w) in [0, 1]; class_index None means the predicted class."""
     feats, grads = score_gradients(model, images, class_index, layer_name, batch_size)
     if feats.ndim != 4:
-        raise ValueError(f"Grad-CAM needs 4-D feature maps, layer gives shape {feats.shape}")
+        raise ValueError(
+            f"Grad-CAM needs 4-D feature maps, layer gives shape {feats.shape}"
+        )
     alpha = grads.mean(axis=(1, 2))  # (N, K)
     cam = np.maximum(np.einsum("nhwk,nk->nhw", feats, alpha), 0.0)
     peak = cam.max(axis=(1, 2), keepdims=True)
@@ -126,7 +157,9 @@ def upsample_heatmap(heatmap: np.ndarray, size: Sequence[int] = (32, 32)) -> np.
     maps = np.asarray(heatmap, dtype=np.float32)
     single = maps.ndim == 2
     batch = maps[None] if single else maps
-    out = tf.image.resize(batch[..., None], tuple(size), method="bilinear").numpy()[..., 0]
+    out = tf.image.resize(batch[..., None], tuple(size), method="bilinear").numpy()[
+        ..., 0
+    ]
     return out[0] if single else out
 
 
@@ -137,8 +170,15 @@ def randomize_weights(model: keras.Model, seed: int = 0) -> keras.Model:
     def clone_layer(layer: keras.layers.Layer) -> keras.layers.Layer:
         config = layer.get_config()
         for key, value in config.items():
-            if key.endswith("_initializer") and isinstance(value, dict) and "seed" in value.get("config", {}):
-                config[key] = {**value, "config": {**value["config"], "seed": int(rng.integers(2**31 - 1))}}
+            if (
+                key.endswith("_initializer")
+                and isinstance(value, dict)
+                and "seed" in value.get("config", {})
+            ):
+                config[key] = {
+                    **value,
+                    "config": {**value["config"], "seed": int(rng.integers(2**31 - 1))},
+                }
         return layer.__class__.from_config(config)
 
     return keras.models.clone_model(model, clone_function=clone_layer)

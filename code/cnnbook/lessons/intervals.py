@@ -44,8 +44,10 @@ class Interval:
 
     def format(self, scale: float = 1.0, digits: int = 1, unit: str = "") -> str:
         """'77.1% [76.3, 77.9]'-style text, every number multiplied by scale."""
-        return (f"{self.estimate * scale:.{digits}f}{unit} "
-                f"[{self.low * scale:.{digits}f}, {self.high * scale:.{digits}f}]")
+        return (
+            f"{self.estimate * scale:.{digits}f}{unit} "
+            f"[{self.low * scale:.{digits}f}, {self.high * scale:.{digits}f}]"
+        )
 
 
 def _check_level(level: float) -> None:
@@ -54,34 +56,58 @@ def _check_level(level: float) -> None:
         raise ValueError(f"level must be in (0, 1), got {level}")
 
 
-def bootstrap_indices(n: int, n_bootstrap: int = N_BOOTSTRAP, seed: int = 0) -> np.ndarray:
+def bootstrap_indices(
+    n: int, n_bootstrap: int = N_BOOTSTRAP, seed: int = 0
+) -> np.ndarray:
     """(n_bootstrap, n) indices drawn with replacement: one resampled test set per row."""
     if n < 1 or n_bootstrap < 1:
-        raise ValueError(f"need at least one item and one resample, got n={n}, n_bootstrap={n_bootstrap}")
+        raise ValueError(
+            f"need at least one item and one resample, got n={n}, n_bootstrap={n_bootstrap}"
+        )
     return np.random.default_rng(seed).integers(0, n, size=(n_bootstrap, n))
 
 
-def bootstrap_interval(metric: Metric, *arrays: np.ndarray, level: float = LEVEL,
-                       n_bootstrap: int = N_BOOTSTRAP, seed: int = 0) -> Interval:
+def bootstrap_interval(
+    metric: Metric,
+    *arrays: np.ndarray,
+    level: float = LEVEL,
+    n_bootstrap: int = N_BOOTSTRAP,
+    seed: int = 0,
+) -> Interval:
     """Percentile-bootstrap interval of metric(*arrays); the arrays are resampled together, by row."""
     _check_level(level)
     n = len(arrays[0])
     if any(len(a) != n for a in arrays):
-        raise ValueError(f"arrays must have the same length, got {[len(a) for a in arrays]}")
-    samples = [metric(*(a[rows] for a in arrays)) for rows in bootstrap_indices(n, n_bootstrap, seed)]
+        raise ValueError(
+            f"arrays must have the same length, got {[len(a) for a in arrays]}"
+        )
+    samples = [
+        metric(*(a[rows] for a in arrays))
+        for rows in bootstrap_indices(n, n_bootstrap, seed)
+    ]
     low, high = np.quantile(samples, [(1 - level) / 2, (1 + level) / 2])
     return Interval(float(metric(*arrays)), float(low), float(high))
 
 
-def paired_difference(metric: Metric, first: tuple[np.ndarray, ...], second: tuple[np.ndarray, ...],
-                      level: float = LEVEL, n_bootstrap: int = N_BOOTSTRAP, seed: int = 0) -> Interval:
+def paired_difference(
+    metric: Metric,
+    first: tuple[np.ndarray, ...],
+    second: tuple[np.ndarray, ...],
+    level: float = LEVEL,
+    n_bootstrap: int = N_BOOTSTRAP,
+    seed: int = 0,
+) -> Interval:
     """Interval of metric(*first) - metric(*second), both evaluated on the same resampled items."""
     _check_level(level)
     n = len(first[0])
     if any(len(a) != n for a in (*first, *second)):
-        raise ValueError("a paired comparison needs the same items (rows) on both sides")
-    diffs = [metric(*(a[rows] for a in first)) - metric(*(a[rows] for a in second))
-             for rows in bootstrap_indices(n, n_bootstrap, seed)]
+        raise ValueError(
+            "a paired comparison needs the same items (rows) on both sides"
+        )
+    diffs = [
+        metric(*(a[rows] for a in first)) - metric(*(a[rows] for a in second))
+        for rows in bootstrap_indices(n, n_bootstrap, seed)
+    ]
     low, high = np.quantile(diffs, [(1 - level) / 2, (1 + level) / 2])
     return Interval(float(metric(*first) - metric(*second)), float(low), float(high))
 
@@ -99,11 +125,13 @@ def mcnemar_exact(first_correct: np.ndarray, second_correct: np.ndarray) -> McNe
     """McNemar's exact test: do two classifiers, scored on the same items, differ in accuracy?"""
     a, b = np.asarray(first_correct, bool), np.asarray(second_correct, bool)
     if a.shape != b.shape or a.ndim != 1:
-        raise ValueError(f"need two equal-length 1-D arrays of right/wrong, got {a.shape} and {b.shape}")
+        raise ValueError(
+            f"need two equal-length 1-D arrays of right/wrong, got {a.shape} and {b.shape}"
+        )
     only_a, only_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
     n, k = only_a + only_b, min(only_a, only_b)
     # P(X <= k) for X ~ Binomial(n, 1/2), doubled for two sides (capped at 1; n = 0 gives 1).
-    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n if n else 1.0
+    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2**n if n else 1.0
     return McNemar(only_a, only_b, min(1.0, 2 * tail))
 
 
@@ -117,7 +145,11 @@ def proportion_interval(successes: int, trials: int, level: float = LEVEL) -> In
     z = _normal_quantile((1 + level) / 2)
     p = successes / trials
     centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials ** 2)) / (1 + z * z / trials)
+    half = (
+        z
+        * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials**2))
+        / (1 + z * z / trials)
+    )
     return Interval(p, max(0.0, centre - half), min(1.0, centre + half))
 
 
@@ -133,7 +165,9 @@ def _normal_quantile(q: float) -> float:
     return (low + high) / 2
 
 
-def verdict(difference: Interval, lower_is: str = "lower", higher_is: str = "higher") -> str:
+def verdict(
+    difference: Interval, lower_is: str = "lower", higher_is: str = "higher"
+) -> str:
     """How a difference reads: 'indistinguishable' when its interval covers zero."""
     if difference.covers(0.0):
         return "indistinguishable"
@@ -145,4 +179,6 @@ def mean_and_sd(values: list[float] | np.ndarray) -> tuple[float, float]:
     values = np.asarray(values, dtype=np.float64)
     if values.size == 0:
         raise ValueError("need at least one value")
-    return float(values.mean()), float(values.std(ddof=1)) if values.size > 1 else math.nan
+    return float(values.mean()), float(
+        values.std(ddof=1)
+    ) if values.size > 1 else math.nan

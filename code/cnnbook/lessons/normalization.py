@@ -18,14 +18,20 @@ MOMENTUM = 0.99
 def _check_params(x: np.ndarray, *per_channel: np.ndarray) -> None:
     """Raise a one-line ValueError unless every per-channel array has shape (C,) for x's C."""
     if x.ndim < 2:
-        raise ValueError(f"x must have a batch axis and a channel axis; got shape {x.shape}")
+        raise ValueError(
+            f"x must have a batch axis and a channel axis; got shape {x.shape}"
+        )
     channels = x.shape[-1]
     for p in per_channel:
         if np.shape(p) != (channels,):
-            raise ValueError(f"per-channel parameters must have shape ({channels},); got {np.shape(p)}")
+            raise ValueError(
+                f"per-channel parameters must have shape ({channels},); got {np.shape(p)}"
+            )
 
 
-def _normalize(x: np.ndarray, mean: np.ndarray, var: np.ndarray, gamma, beta, eps: float) -> np.ndarray:
+def _normalize(
+    x: np.ndarray, mean: np.ndarray, var: np.ndarray, gamma, beta, eps: float
+) -> np.ndarray:
     """gamma * (x - mean) / sqrt(var + eps) + beta, broadcast over the last axis."""
     if eps <= 0:
         raise ValueError(f"eps must be positive, got {eps}")
@@ -94,8 +100,12 @@ class NumpyBatchNorm:
         """Keras's initial state: gamma 1, beta 0, moving mean 0, moving variance 1."""
         if channels < 1:
             raise ValueError(f"channels must be positive, got {channels}")
-        self.gamma = np.ones(channels) if gamma is None else np.asarray(gamma, dtype=np.float64)
-        self.beta = np.zeros(channels) if beta is None else np.asarray(beta, dtype=np.float64)
+        self.gamma = (
+            np.ones(channels) if gamma is None else np.asarray(gamma, dtype=np.float64)
+        )
+        self.beta = (
+            np.zeros(channels) if beta is None else np.asarray(beta, dtype=np.float64)
+        )
         self.moving_mean = np.zeros(channels)
         self.moving_var = np.ones(channels)
         self.momentum, self.eps = momentum, eps
@@ -110,4 +120,6 @@ class NumpyBatchNorm:
 
     def infer(self, x: np.ndarray) -> np.ndarray:
         """Normalize with the moving statistics (the state is left unchanged)."""
-        return batchnorm_inference(x, self.gamma, self.beta, self.moving_mean, self.moving_var, self.eps)
+        return batchnorm_inference(
+            x, self.gamma, self.beta, self.moving_mean, self.moving_var, self.eps
+        )

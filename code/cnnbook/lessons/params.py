@@ -30,7 +30,9 @@ _ZERO_PARAM_TYPES: tuple[type, ...] = (
 )
 
 
-def conv2d_params(kh: int, kw: int, c_in: int, c_out: int, use_bias: bool = True) -> int:
+def conv2d_params(
+    kh: int, kw: int, c_in: int, c_out: int, use_bias: bool = True
+) -> int:
     """Weights of a Conv2D layer: kh·kw·C_in·C_out (+ C_out biases)."""
     return kh * kw * c_in * c_out + (c_out if use_bias else 0)
 
@@ -40,7 +42,9 @@ def dense_params(n_in: int, n_out: int, use_bias: bool = True) -> int:
     return n_in * n_out + (n_out if use_bias else 0)
 
 
-def batchnorm_params(channels: int, center: bool = True, scale: bool = True) -> tuple[int, int]:
+def batchnorm_params(
+    channels: int, center: bool = True, scale: bool = True
+) -> tuple[int, int]:
     """(trainable, non-trainable) of BatchNorm: (2C gamma+beta, 2C moving mean+variance)."""
     return channels * (int(center) + int(scale)), 2 * channels
 
@@ -86,7 +90,11 @@ def _batchnorm_row(layer: keras.layers.BatchNormalization) -> tuple[str, int, in
     channels = _input_shape(layer)[cfg["axis"]]
     trainable, frozen = batchnorm_params(channels, cfg["center"], cfg["scale"])
     factor = int(cfg["center"]) + int(cfg["scale"])
-    return f"{factor}·{channels} (γ, β) + 2·{channels} (moving μ, σ²)", trainable, frozen
+    return (
+        f"{factor}·{channels} (γ, β) + 2·{channels} (moving μ, σ²)",
+        trainable,
+        frozen,
+    )
 
 
 def layer_counts(layer: keras.layers.Layer) -> tuple[str, int, int]:
@@ -114,14 +122,16 @@ def layer_param_table(model: keras.Model) -> list[dict[str, Any]]:
     rows = []
     for layer in model.layers:
         formula, trainable, frozen = layer_counts(layer)
-        rows.append({
-            "name": layer.name,
-            "type": type(layer).__name__,
-            "output_shape": _output_shape(layer),
-            "formula": formula,
-            "trainable": trainable,
-            "non_trainable": frozen,
-        })
+        rows.append(
+            {
+                "name": layer.name,
+                "type": type(layer).__name__,
+                "output_shape": _output_shape(layer),
+                "formula": formula,
+                "trainable": trainable,
+                "non_trainable": frozen,
+            }
+        )
     return rows
 
 
@@ -130,4 +140,8 @@ def count_model_params(model: keras.Model) -> dict[str, int]:
     rows = layer_param_table(model)
     trainable = sum(r["trainable"] for r in rows)
     frozen = sum(r["non_trainable"] for r in rows)
-    return {"total": trainable + frozen, "trainable": trainable, "non_trainable": frozen}
+    return {
+        "total": trainable + frozen,
+        "trainable": trainable,
+        "non_trainable": frozen,
+    }

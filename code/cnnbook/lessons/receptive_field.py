@@ -42,7 +42,9 @@ def receptive_fields(windows: Iterable[Window]) -> list[Field]:
     size, jump, fields = 1, 1, []
     for w in windows:
         if min(w.kernel, w.stride, w.dilation) < 1:
-            raise ValueError(f"layer {w.name}: kernel, stride and dilation must be >= 1, got {w}")
+            raise ValueError(
+                f"layer {w.name}: kernel, stride and dilation must be >= 1, got {w}"
+            )
         size += w.dilation * (w.kernel - 1) * jump
         jump *= w.stride
         fields.append(Field(w.name, size, jump))
@@ -60,9 +62,20 @@ def model_windows(model: keras.Model) -> list[Window]:
     for layer in model.layers:
         config = layer.get_config()
         if "kernel_size" in config:  # Conv2D and friends
-            windows.append(Window(layer.name, _first(config["kernel_size"]), _first(config["strides"]),
-                                  _first(config.get("dilation_rate", 1))))
+            windows.append(
+                Window(
+                    layer.name,
+                    _first(config["kernel_size"]),
+                    _first(config["strides"]),
+                    _first(config.get("dilation_rate", 1)),
+                )
+            )
         elif "pool_size" in config:  # MaxPooling2D / AveragePooling2D
-            windows.append(Window(layer.name, _first(config["pool_size"]),
-                                  _first(config["strides"] or config["pool_size"])))
+            windows.append(
+                Window(
+                    layer.name,
+                    _first(config["pool_size"]),
+                    _first(config["strides"] or config["pool_size"]),
+                )
+            )
     return windows

@@ -37,8 +37,9 @@ class DenseHead:
     rate: float
 
 
-def head_logits(head: DenseHead, features: np.ndarray,
-                rng: np.random.Generator | None) -> np.ndarray:
+def head_logits(
+    head: DenseHead, features: np.ndarray, rng: np.random.Generator | None
+) -> np.ndarray:
     """The head's logits; with a generator one stochastic pass (both Dropouts on)."""
     x = np.asarray(features, dtype=np.float32)  # float32 like the model (3x faster)
     if rng is not None:
@@ -49,7 +50,9 @@ def head_logits(head: DenseHead, features: np.ndarray,
     return hidden @ head.logits_kernel + head.logits_bias
 
 
-def mc_dropout_samples(head: DenseHead, features: np.ndarray, samples: int, seed: int = 0) -> np.ndarray:
+def mc_dropout_samples(
+    head: DenseHead, features: np.ndarray, samples: int, seed: int = 0
+) -> np.ndarray:
     """(samples, N, classes) softmax probabilities of `samples` stochastic passes through the head."""
     if samples < 1:
         raise ValueError(f"samples must be >= 1, got {samples}")
@@ -77,7 +80,9 @@ def mutual_information(samples: np.ndarray) -> np.ndarray:
     return entropy(samples.mean(axis=0)) - entropy(samples).mean(axis=0)
 
 
-def risk_coverage(probs: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def risk_coverage(
+    probs: np.ndarray, labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Coverage k/N and the accuracy on the k most confident inputs, for k = 1..N."""
     probs, labels = check_scores(probs, labels)
     order = np.argsort(-probs.max(axis=1), kind="stable")
@@ -86,7 +91,9 @@ def risk_coverage(probs: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np
     return k / len(labels), np.cumsum(correct) / k
 
 
-def accuracy_at_coverage(probs: np.ndarray, labels: np.ndarray, coverage: float) -> float:
+def accuracy_at_coverage(
+    probs: np.ndarray, labels: np.ndarray, coverage: float
+) -> float:
     """Accuracy when only the most confident `coverage` fraction of inputs is answered."""
     if not 0 < coverage <= 1:
         raise ValueError(f"coverage must be in (0, 1], got {coverage}")
@@ -107,14 +114,23 @@ class ConfidenceFacts:
     mistakes: int
 
 
-def confidence_facts(probs: np.ndarray, labels: np.ndarray, band: tuple[float, float] = (0.4, 0.6),
-                     high: float = 0.9) -> ConfidenceFacts:
+def confidence_facts(
+    probs: np.ndarray,
+    labels: np.ndarray,
+    band: tuple[float, float] = (0.4, 0.6),
+    high: float = 0.9,
+) -> ConfidenceFacts:
     """Accuracy in a confidence band, mean confidence when right and wrong, confident mistakes."""
     probs, labels = check_scores(probs, labels)
     confidence = probs.max(axis=1)
     right = probs.argmax(axis=1) == labels
     in_band = (confidence >= band[0]) & (confidence < band[1])
-    return ConfidenceFacts(int(np.sum(right & in_band)), int(np.sum(in_band)),
-                           float(confidence[in_band].mean()) if in_band.any() else float("nan"),
-                           float(confidence[right].mean()), float(confidence[~right].mean()),
-                           int(np.sum(~right & (confidence > high))), int(np.sum(~right)))
+    return ConfidenceFacts(
+        int(np.sum(right & in_band)),
+        int(np.sum(in_band)),
+        float(confidence[in_band].mean()) if in_band.any() else float("nan"),
+        float(confidence[right].mean()),
+        float(confidence[~right].mean()),
+        int(np.sum(~right & (confidence > high))),
+        int(np.sum(~right)),
+    )
