@@ -48,15 +48,7 @@ def test_train_info_evaluate_round_trip(
     assert (
         main(
             [
-                "train",
-                "--model",
-                "baseline",
-                "--epochs",
-                "1",
-                "--val-size",
-                "20",
-                "--float32",
-                "--checkpoint-dir",
+                *"train --model baseline --epochs 1 --val-size 20 --float32 --checkpoint-dir".split(),
                 str(tmp_path / "ckpt"),
                 *args,
             ]
@@ -104,12 +96,7 @@ def test_fast_model_train_info_evaluate_with_tta(
     assert (
         main(
             [
-                "train",
-                "--model",
-                "fast_short",
-                "--val-size",
-                "20",
-                "--checkpoint-dir",
+                *"train --model fast_short --val-size 20 --checkpoint-dir".split(),
                 str(tmp_path / "ckpt"),
                 *args,
             ]
@@ -135,12 +122,7 @@ def test_fast_model_on_fewer_images_than_a_batch_is_a_one_line_error(
     assert (
         main(
             [
-                "train",
-                "--model",
-                "fast_short",
-                "--val-size",
-                "20",
-                "--checkpoint-dir",
+                *"train --model fast_short --val-size 20 --checkpoint-dir".split(),
                 str(tmp_path / "ckpt"),
                 *args,
             ]

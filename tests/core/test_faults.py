@@ -401,12 +401,7 @@ def test_second_cli_run_on_one_checkpoint_folder_is_refused(
         assert holder.stdout.readline().strip() == "locked"
         code, err = _cli(
             capsys,
-            "train",
-            "--model",
-            "fast_short",
-            "--val-size",
-            "20",
-            "--data-dir",
+            *"train --model fast_short --val-size 20 --data-dir".split(),
             str(cifar_folder),
             "--models-dir",
             str(tmp_path / "m"),
@@ -490,15 +485,7 @@ def test_full_tmpfs_under_checkpoint_dir(
     try:
         code, err = _cli(
             capsys,
-            "train",
-            "--model",
-            "baseline",
-            "--epochs",
-            "1",
-            "--val-size",
-            "20",
-            "--float32",
-            "--data-dir",
+            *"train --model baseline --epochs 1 --val-size 20 --float32 --data-dir".split(),
             str(cifar_folder),
             "--models-dir",
             str(tmp_path / "m"),
@@ -582,12 +569,7 @@ def test_models_dir_that_is_a_file_is_refused_before_training(
     target.write_text("not a folder")
     code, err = _cli(
         capsys,
-        "train",
-        "--model",
-        "baseline",
-        "--val-size",
-        "20",
-        "--data-dir",
+        *"train --model baseline --val-size 20 --data-dir".split(),
         str(cifar_folder),
         "--models-dir",
         str(target),

@@ -14,8 +14,8 @@ epoch at a time; the engine owns the rest, the same for every model:
 * one progress line per epoch; the final float32 model, its history, manifest entry and logits stored.
 
 Resume is bit-identical because an epoch's batches depend only on (seed, epoch) and TensorFlow runs one
-op at a time (cnnbook.core.backend): with two ops in flight at once, a multi-core CPU made airbench's
-step differ between two identical runs in the 7th digit.
+op at a time (cnnbook.core.backend): with two ops in flight at once, a multi-core CPU made two
+identical runs of airbench's step end with different weights.
 """
 
 from __future__ import annotations
