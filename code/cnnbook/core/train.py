@@ -22,8 +22,6 @@ from cnnbook.core.metrics import model_logits
 from cnnbook.core.models import build_model
 from cnnbook.core.recipe import TrainConfig
 
-DEFAULT_CHECKPOINT_DIR = engine.DEFAULT_CHECKPOINT_DIR
-
 
 def make_dataset(
     x: np.ndarray, y: np.ndarray, batch_size: int, order: np.ndarray | None = None
@@ -203,7 +201,7 @@ def train_model(
     splits: Splits,
     config: TrainConfig = TrainConfig(),
     out_dir: str | os.PathLike | None = None,
-    checkpoint_root: str | os.PathLike = DEFAULT_CHECKPOINT_DIR,
+    checkpoint_root: str | os.PathLike = engine.DEFAULT_CHECKPOINT_DIR,
     resume: bool = False,
     fresh: bool = False,
     log: Callable[[str], None] = print,
