@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TOOLS := PYTHONPATH=$(CURDIR)/tools $(PY)  # the build tooling (tools/booktools), outside the package
 MODEL ?= all
 
-.PHONY: test train book book-student notebooks info evaluate bench source-hash check-site check-book clear-cache
+.PHONY: test train book book-student book-translations locale check-locale notebooks info evaluate bench source-hash check-site check-book clear-cache
 
 # The key that decides whether `make book` may reuse _build (tools/source_hash.py: the package, the models,
 # the pinned environment, the configuration, the benchmark results and the CIFAR-10 files it reads).
@@ -47,16 +47,33 @@ book: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) tools/execute_chapters.py _build \
 		&& PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter-book build book --warningiserror --keep-going \
 		&& echo "$$hash" > _build/.source-hash
-	$(TOOLS) -m booktools.notebooks --downloads  # the .ipynb download button: plain Markdown, with outputs
+	$(MAKE) --no-print-directory book-translations EDITION= SITE=_build/html
+	$(TOOLS) -m booktools.notebooks --downloads  # the .ipynb download buttons, every language: plain Markdown, with outputs
+
+# Each translated edition (LANGUAGES, book/locales/<lang>): the same chapters, the reader build's execution
+# cache, the catalogues' sentences, into SITE/<lang>/ (book/_ext/languages.py: page.html <-> ru/page.html).
+# An untranslated sentence, figure word or alt text is a warning, so --warningiserror fails the build.
+LANGUAGES := ru
+EDITION ?=
+SITE ?= _build/html
+book-translations: $(STAMP)
+	@for lang in $(LANGUAGES); do \
+		out=_build/$${EDITION:+$$EDITION-}$$lang; \
+		$(TOOLS) -m booktools.editions $$out/_config.yml --language $$lang $${EDITION:+--$$EDITION} || exit 1; \
+		PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter-book build book --config $$out/_config.yml \
+			--path-output $$out --all --warningiserror --keep-going || exit 1; \
+		rm -rf $(SITE)/$$lang && cp -r $$out/_build/html $(SITE)/$$lang || exit 1; \
+	done
 
 # The student edition: the same book without the solutions (sphinx-exercise's hide_solutions, no
 # _sources/, no download button), its configuration derived from _config.yml by booktools.editions.
 # It reuses the reader build's execution cache (_build/.jupyter_cache), so no chapter runs again.
 STUDENT_DIR := _build/student
 book-student: book
-	$(TOOLS) -m booktools.editions $(STUDENT_DIR)/_config.yml
+	$(TOOLS) -m booktools.editions $(STUDENT_DIR)/_config.yml --student
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter-book build book --config $(STUDENT_DIR)/_config.yml \
 		--path-output $(STUDENT_DIR) --warningiserror --keep-going
+	$(MAKE) --no-print-directory book-translations EDITION=student SITE=$(STUDENT_DIR)/_build/html
 
 # The built pages in headless Chromium (Debian's chromium + chromium-driver, selenium): console
 # errors, raw markup, unrendered math, images and their alt text, search; phone-width screenshots.
@@ -67,8 +84,17 @@ check-site: $(STAMP)
 # built, `make book-student`): the HTML and the notebooks, no solution in the student edition, then the
 # pages of both editions in headless Chromium.
 check-book: $(STAMP)
-	$(PY) -m pytest -q tests/book/test_html.py tests/book/test_notebook_values.py tests/book/test_student_edition.py
+	$(PY) -m pytest -q tests/book/test_html.py tests/book/test_notebook_values.py tests/book/test_student_edition.py tests/book/test_translation.py
 	$(PY) tools/check_site.py
+
+# The translated editions' catalogues (tools/booktools/translation.py): extract the sentences of the
+# executed chapters (needs `make book` first; nothing executes again), merge them into
+# book/locales/<lang>/LC_MESSAGES/*.po with sphinx-intl, then list what is left to translate.
+locale: $(STAMP)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(TOOLS) -m booktools.translation update
+
+check-locale: $(STAMP)
+	$(TOOLS) -m booktools.translation check
 
 notebooks: $(STAMP)
 	$(TOOLS) -m booktools.notebooks

@@ -5,7 +5,12 @@ Per page: no console errors; every formula rendered (each `.math` element Sphinx
 MathJax node, and no raw $...$, \\(...\\) or \\[...\\] is left in the text); no raw Markdown or MyST in the
 text; every image loaded, with alt text that is not a file name; a 390-px-wide screenshot saved
 under _build/screenshots/. The search page must find "Grad-CAM". The student edition
-(`make book-student`) is checked the same way when it is built. Exit code 1 with one line per
+(`make book-student`) is checked the same way when it is built, and so is each translated edition
+(_build/html/ru/, issue 19), with more: `<html lang>` is the edition's language, at most 3% of the
+prose's words are in Latin script (code, formulas, citations, the bibliography and the names of
+cnnbook.book.words.KEPT excluded), no English word in the interface around it (buttons, search box,
+sidebars), and the language switcher leads to the same page in the other language and back; the
+Russian search finds a word in another form (the Russian stemmer). Exit code 1 with one line per
 problem; without Chromium, one line that says how to get it.
 """
 
@@ -46,6 +51,37 @@ const main = document.querySelector('main') || document.body;
 const maths = [...main.querySelectorAll('.math')];
 const raw = maths.filter(e => !e.querySelector('mjx-container'));
 return [maths.length, maths.length - raw.length, raw.slice(0, 3).map(e => e.textContent.trim().slice(0, 60))];
+"""
+TRANSLATED = {
+    "ru": "градиенты"
+}  # each translated edition, and a search for a word in another form
+MAX_LATIN_SHARE = 0.03  # of the words of a translated page's prose
+# A translated page's prose: main without code, formulas, citations and the bibliography, nor what is
+# marked as another language (the switcher's "English").
+PROSE_JS = """
+const main = document.querySelector('article') || document.querySelector('main') || document.body;
+const clone = main.cloneNode(true);
+clone.querySelectorAll('pre, code, script, style, mjx-container, .MathJax, .math, [lang]:not([lang=""]),'
+  + ' a[href*="references.html#"], .citation, .bibliography')
+  .forEach(e => e.remove());
+return clone.innerText;
+"""
+# The interface around the prose: visible text outside main, and the words of buttons and fields.
+INTERFACE_JS = """
+const main = document.querySelector('main');
+const out = [];
+for (const el of document.querySelectorAll('body *')) {
+  if ((main && main.contains(el) && !el.closest('.bd-header-article, .prev-next-area, .dropdown-menu'))
+      || el.closest('[lang]:not(html)') || ['SCRIPT', 'STYLE', 'CODE', 'PRE'].includes(el.tagName)) continue;
+  for (const a of ['placeholder', 'title', 'aria-label', 'data-bs-title', 'alt'])
+    if (el.getAttribute(a)) out.push(el.getAttribute(a));
+  for (const n of el.childNodes)
+    if (n.nodeType === 3 && n.textContent.trim()) out.push(n.textContent.trim());
+}
+return [document.documentElement.lang, out];
+"""
+SWITCHER_JS = """
+return [...document.querySelectorAll('a.language-switcher-link')].map(a => [a.hreflang, a.href]);
 """
 FILE_NAME_ALT = re.compile(r"^[\w./-]*\.(png|jpe?g|svg|gif)$|[0-9a-f]{32,}", re.I)
 
@@ -138,13 +174,94 @@ def _math_problems(driver) -> list[str]:
     ]
 
 
-def _page_problems(driver, url: str, name: str, shots: Path | None = None) -> list[str]:
-    """Everything wrong with one page at desktop width, then a phone-width screenshot."""
+def latin_share(text: str) -> tuple[float, list[str]]:
+    """The share of a translated text's words written in Latin script, and those words (names kept in
+    every language, cnnbook.book.words.KEPT, and identifiers do not count)."""
+    from cnnbook.book.words import latin_words
+
+    words = re.findall(r"[^\W\d_][\w'’-]*", text)
+    latin = latin_words(text)
+    return (len(latin) / len(words) if words else 0.0), latin
+
+
+def interface_words(texts: list[str]) -> list[str]:
+    """The English words left in a translated page's interface (buttons, fields, sidebars)."""
+    from cnnbook.book.words import latin_words
+
+    allowed = {
+        "GitHub",
+        "Colab",
+        "ipynb",
+        "md",
+        "pdf",
+        "Jupyter",
+        "Binder",
+        "JupyterHub",
+        "CIFAR-10",
+        "Ctrl",  # the search box's shortcut, Ctrl+K: the key's name
+    }
+    return sorted({w for t in texts for w in latin_words(t) if w not in allowed})
+
+
+def _translation_problems(driver, url: str, lang: str) -> list[str]:
+    """A translated page: its language, the Latin share of its prose, its interface's words, its
+    switcher (the other language's page exists and links back here)."""
+    problems = []
+    share, latin = latin_share(driver.execute_script(PROSE_JS))
+    if share > MAX_LATIN_SHARE:
+        common = sorted(set(latin), key=latin.count, reverse=True)[:12]
+        problems.append(
+            f"{share:.1%} of the prose's words in Latin script (at most {MAX_LATIN_SHARE:.0%}): {common}"
+        )
+    html_lang, texts = driver.execute_script(INTERFACE_JS)
+    if html_lang != lang:
+        problems.append(f"<html lang={html_lang!r}>, not {lang!r}")
+    english = interface_words(texts)
+    if english:
+        problems.append(f"English in the interface: {english[:12]}")
+    return problems + _switcher_problems(driver, url, lang)
+
+
+def _switcher_problems(driver, url: str, lang: str) -> list[str]:
+    """The language switcher of the page at url leads to a page in the other language that links back."""
+    links = driver.execute_script(SWITCHER_JS)
+    if not links:
+        return ["no language switcher"]
+    url = driver.current_url  # where a redirecting page (index.html) led
+    problems = []
+    for other, href in links:
+        driver.get(href)
+        _wait_until_rendered(driver)
+        there_lang, _ = driver.execute_script(INTERFACE_JS)
+        back = [h for to, h in driver.execute_script(SWITCHER_JS) if to == lang]
+        if there_lang != other or back != [url]:
+            problems.append(
+                f"the switcher to {other!r} leads to {href} (lang {there_lang!r}), which links back to {back}, not {url}"
+            )
+    driver.get(url)
+    _wait_until_rendered(driver)
+    return problems
+
+
+def _page_problems(
+    driver,
+    url: str,
+    name: str,
+    shots: Path | None = None,
+    lang: str = "en",
+    site: bool = False,
+) -> list[str]:
+    """Everything wrong with one page at desktop width, then a phone-width screenshot (a page of a
+    built site, `site`, must have the language switcher)."""
     problems = []
     driver.set_window_size(*DESKTOP)
     driver.get(url)
     _wait_until_rendered(driver)
     problems += _console_errors(driver, name)
+    if lang != "en":
+        problems += [f"{name}: {p}" for p in _translation_problems(driver, url, lang)]
+    elif TRANSLATED and site and not driver.execute_script(SWITCHER_JS):
+        problems.append(f"{name}: no language switcher")
     text = driver.execute_script(
         "const main = document.querySelector('main') || document.body;"
         "const clone = main.cloneNode(true);"
@@ -190,38 +307,43 @@ def _page_problems(driver, url: str, name: str, shots: Path | None = None) -> li
     return list(dict.fromkeys(problems + _console_errors(driver, f"{name} (390 px)")))
 
 
-def _search_problems(driver, base: str) -> list[str]:
-    """The search page must list results for "Grad-CAM"."""
+def _search_problems(driver, base: str, query: str = "Grad-CAM") -> list[str]:
+    """The search page must list results for the query ("Grad-CAM"; a Russian word in a translation)."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     driver.set_window_size(*DESKTOP)
-    driver.get(f"{base}/search.html?q=Grad-CAM")
+    driver.get(f"{base}/search.html?q={query}")
     try:
         WebDriverWait(driver, 20).until(
             lambda d: d.find_elements(By.CSS_SELECTOR, "#search-results li")
         )
     except Exception:
-        return ["search.html: no result for 'Grad-CAM'"]
+        return [f"search.html: no result for {query!r}"]
     return []
 
 
 def _check_edition(
-    driver, html: Path, shots: Path, prefix: str
+    driver, root: Path, sub: str, shots: Path, prefix: str, lang: str = "en"
 ) -> tuple[int, list[str]]:
-    """Every page of one built site (and its search); the number of pages and the problems found."""
+    """Every page of one built site (root/sub, served from root so that the language switcher's links
+    resolve) and its search; the number of pages and the problems found."""
     shots.mkdir(parents=True, exist_ok=True)
+    html = root / sub
     pages = sorted(
         p for p in html.glob("*.html") if p.name not in ("search.html", "genindex.html")
     )
-    server, base = _serve(html)
+    server, base = _serve(root)
+    base = f"{base}/{sub}".rstrip("/")
     try:
         problems = [
             p
             for page in pages
-            for p in _page_problems(driver, f"{base}/{page.name}", page.stem, shots)
+            for p in _page_problems(
+                driver, f"{base}/{page.name}", page.stem, shots, lang, site=True
+            )
         ]
-        problems += _search_problems(driver, base)
+        problems += _search_problems(driver, base, TRANSLATED.get(lang, "Grad-CAM"))
     finally:
         server.shutdown()
     return len(pages), [f"{prefix}{p}" for p in problems]
@@ -239,15 +361,24 @@ def main() -> int:
     if not (HTML / "index.html").exists():
         print(f"{HTML} is missing: run `make book` first", file=sys.stderr)
         return 1
-    editions = [(HTML, SHOTS, "")]
+    editions = [(HTML, "", SHOTS, "", "en")]
     if (STUDENT_HTML / "index.html").exists():
-        editions.append((STUDENT_HTML, SHOTS / "student", "student/"))
+        editions.append((STUDENT_HTML, "", SHOTS / "student", "student/", "en"))
+    for root, _, shots, prefix, _ in list(editions):
+        for lang in TRANSLATED:
+            if not (root / lang / "index.html").exists():
+                print(
+                    f"{root / lang} is missing: run `make book` (it builds every language)",
+                    file=sys.stderr,
+                )
+                return 1
+            editions.append((root, lang, shots / lang, f"{prefix}{lang}/", lang))
     shutil.rmtree(SHOTS, ignore_errors=True)
     driver = _browser()
     try:
         checked = [
-            _check_edition(driver, html, shots, prefix)
-            for html, shots, prefix in editions
+            _check_edition(driver, root, sub, shots, prefix, lang)
+            for root, sub, shots, prefix, lang in editions
         ]
     finally:
         driver.quit()
@@ -255,11 +386,11 @@ def main() -> int:
     for line in problems:
         print(line)
     counts = " + ".join(
-        f"{n} {'student' if prefix else 'reader'}"
-        for (n, _), (_, _, prefix) in zip(checked, editions)
+        f"{n} {prefix or 'reader/'}"
+        for (n, _), (_, _, _, prefix, _) in zip(checked, editions)
     )
     print(
-        f"check-site: {counts} pages, {len(problems)} problems; screenshots in {editions[0][1].relative_to(ROOT)}"
+        f"check-site: {counts} pages, {len(problems)} problems; screenshots in {editions[0][2].relative_to(ROOT)}"
     )
     return 1 if problems else 0
 

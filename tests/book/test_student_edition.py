@@ -18,6 +18,9 @@ MIN_PHRASE_WORDS = 4
 MIN_CODE_CHARS = 20
 STUDENT = ROOT / "_build" / "student" / "_build" / "html"
 READER = ROOT / "_build" / "html"
+TRANSLATED = (
+    "ru",
+)  # the translated editions, built into READER/<lang> and STUDENT/<lang>
 TEXT_SUFFIXES = {
     ".html",
     ".js",
@@ -112,6 +115,35 @@ def book_solutions(book_dir: Path) -> dict[str, list[str]]:
     }
 
 
+def translated_solutions(book_dir: Path, language: str) -> dict[str, list[str]]:
+    """Every solution's phrases in a translated edition: the translations of the catalogue messages
+    that are sentences of that solution (book/locales/<language>)."""
+    from babel.messages.pofile import read_po
+
+    md = markdown_parser(
+        read_config(ROOT / "_config.yml")["parse"]["myst_enable_extensions"]
+    )
+    found = {}
+    for chapter in sorted(book_dir.glob("*.md")):
+        po = book_dir / "locales" / language / "LC_MESSAGES" / f"{chapter.stem}.po"
+        if not po.is_file():
+            continue
+        with po.open("rb") as f:
+            messages = [
+                (normalize(m.id), m.string) for m in read_po(f) if m.id and m.string
+            ]
+        for d in walk_directives(chapter.read_text(encoding="utf-8"), md):
+            if d.name == "solution":
+                body = normalize(d.body)
+                found[d.argument] = [
+                    phrase
+                    for english, translated in messages
+                    if english in body
+                    for phrase in solution_phrases(translated)
+                ]
+    return found
+
+
 def _site_text(folder: Path) -> dict[Path, str]:
     """Every text file of a built site, tags stripped and entities decoded, normalized."""
     texts = {}
@@ -128,10 +160,16 @@ def _site_text(folder: Path) -> dict[Path, str]:
 
 @built
 def test_no_solution_text_in_the_student_site() -> None:
-    site = _site_text(STUDENT)
+    site = _site_text(STUDENT)  # the translated editions (STUDENT/ru/) included
+    probes = {
+        label: list(phrases) for label, phrases in book_solutions(ROOT / "book").items()
+    }
+    for language in TRANSLATED:
+        for label, phrases in translated_solutions(ROOT / "book", language).items():
+            probes[label] = probes.get(label, []) + phrases
     leaks = [
         f"{label}: {phrase!r} in {path.relative_to(STUDENT)}"
-        for label, phrases in book_solutions(ROOT / "book").items()
+        for label, phrases in probes.items()
         for phrase in phrases
         for path, text in site.items()
         if phrase in text
@@ -154,6 +192,18 @@ def test_the_probes_find_the_solutions_in_the_reader_site() -> None:
     assert not missing, (
         f"solutions the probes cannot find even in the reader edition: {missing}"
     )
+    for language in TRANSLATED:
+        pages = " ".join(
+            text
+            for path, text in _site_text(READER / language).items()
+            if path.suffix == ".html"
+        )
+        missing = [
+            label
+            for label, phrases in translated_solutions(ROOT / "book", language).items()
+            if not phrases or not any(p in pages for p in phrases)
+        ]
+        assert not missing, f"{language}: the probes miss these solutions: {missing}"
 
 
 @built
@@ -166,6 +216,13 @@ def test_no_sources_no_download_notebooks_and_exercises_still_there() -> None:
     assert (
         f"/{STUDENT_BOOK_PATH}/convolution.ipynb" in page
     )  # the Colab button opens the student notebook
+    for language in TRANSLATED:
+        text = re.sub(
+            r"<[^>]+>",
+            "",
+            (STUDENT / language / "convolution.html").read_text(encoding="utf-8"),
+        )
+        assert "Упражнение" in text and "Решение" not in text
 
 
 def test_student_config_is_derived_from_the_readers(tmp_path: Path) -> None:
@@ -204,5 +261,5 @@ def test_editions_command_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main([]) == 1 and "usage" in capsys.readouterr().err
-    assert main([str(tmp_path / "student.yml")]) == 0
+    assert main([str(tmp_path / "student.yml"), "--student"]) == 0
     assert "hide_solutions: true" in (tmp_path / "student.yml").read_text()

@@ -51,6 +51,9 @@ def test_builds_and_deploys_on_push_to_main() -> None:
     assert "actions/upload-pages-artifact" in uses
     assert "_build/html" in BOOK.read_text()
     assert (
+        "ru/index.html" in runs
+    )  # both languages published, checked before the upload
+    assert (
         deploy["needs"] == "build" and deploy["environment"]["name"] == "github-pages"
     )
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}

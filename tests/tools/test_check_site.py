@@ -128,3 +128,85 @@ def test_math_check_fails_on_unrendered_formulas(
         assert any("unrendered math" in p for p in problems), problems
     else:
         assert problems == []
+
+
+# The translated editions (issue 19): the Latin share of the prose, the interface's words, the switcher.
+RUSSIAN_PROSE = (
+    "Сеть учится на обучающей выборке, а качество измеряется на тестовой; модель baseline "
+    "и модель с дропаутом сравниваются по точности и ECE"
+)
+
+
+def test_latin_share_counts_words_but_not_names() -> None:
+    share, latin = check_site.latin_share(RUSSIAN_PROSE + " (fast_short, Grad-CAM).")
+    assert share == 0 and latin == []
+    share, latin = check_site.latin_share(
+        RUSSIAN_PROSE + ", and this sentence was left in English."
+    )
+    assert share > check_site.MAX_LATIN_SHARE and latin[:3] == [
+        "and",
+        "this",
+        "sentence",
+    ]
+
+
+def test_interface_words_are_caught() -> None:
+    assert (
+        check_site.interface_words(["Поиск по книге…", "Colab", ".ipynb", "Ctrl"]) == []
+    )
+    assert check_site.interface_words(["Search this book...", "Наверх"]) == [
+        "Search",
+        "book",
+        "this",
+    ]
+
+
+TWO_LANGUAGES = """<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"></head><body>
+<div class="bd-header-article"><nav class="language-switcher">
+<a class="language-switcher-link" href="{other}" hreflang="{to}" lang="{to}">{name}</a></nav>
+<button title="{button}">x</button></div>
+<main><article><h1>{title}</h1><p>{prose}</p></article></main></body></html>"""
+
+
+def _two_language_site(
+    root: Path, russian_prose: str, back: str = "../page.html"
+) -> None:
+    """page.html (English) and ru/page.html linking to each other, the Russian page's prose given."""
+    (root / "ru").mkdir()
+    (root / "page.html").write_text(
+        TWO_LANGUAGES.format(lang="en", other="ru/page.html", to="ru", name="Русский",
+                             button="Search", title="Page", prose="English prose."),
+        encoding="utf-8",
+    )  # fmt: skip
+    (root / "ru" / "page.html").write_text(
+        TWO_LANGUAGES.format(lang="ru", other=back, to="en", name="English",
+                             button="Поиск", title="Страница", prose=russian_prose),
+        encoding="utf-8",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "prose, back, found",
+    [
+        (RUSSIAN_PROSE, "../page.html", []),
+        (RUSSIAN_PROSE + ", and this whole sentence was left in English by mistake", "../page.html",
+         ["of the prose's words in Latin script"]),
+        (RUSSIAN_PROSE, "../other.html", ["the switcher to 'en' leads to"]),
+    ],
+    ids=["translated", "english-left", "switcher-broken"],
+)  # fmt: skip
+def test_a_translated_page_is_checked(
+    browser, tmp_path: Path, prose: str, back: str, found: list[str]
+) -> None:
+    _two_language_site(tmp_path, prose, back)
+    server, base = check_site._serve(tmp_path)
+    try:
+        browser.get(f"{base}/ru/page.html")
+        problems = check_site._translation_problems(
+            browser, f"{base}/ru/page.html", "ru"
+        )
+    finally:
+        server.shutdown()
+    assert len(problems) == len(found) and all(
+        f in p for f, p in zip(found, problems)
+    ), problems

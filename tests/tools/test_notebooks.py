@@ -22,22 +22,33 @@ from booktools.notebooks import (
     load_book,
     notebook_path,
     notebook_text,
+    book_languages,
     render_downloads,
     repository_url,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAPTERS = chapter_files(ROOT / "book")
-BOOK = load_book(ROOT / "book", ROOT / "_config.yml")
+LANGUAGES = book_languages(ROOT / "book")  # English, then each translated edition
+BOOKS = {
+    lang: load_book(ROOT / "book", ROOT / "_config.yml", lang) for lang in LANGUAGES
+}
+BOOK = BOOKS["en"]
 RAW_MYST = re.compile(r"\{glue|\{cite|\{numref|\{ref\}|\{doc\}|\{eq\}|:::|```\{")
 SOLUTION = re.compile(
-    r"^> \*\*Solution( to Exercise \d+)?\*\*\n(>.*(\n|$))*", re.M
-)  # the reader's solution quote
-CASES = [(chapter, edition) for chapter in CHAPTERS for edition in EDITIONS]
+    r"^> \*\*(Solution( to Exercise \d+)?|Решение( упражнения \d+)?)\*\*\n(>.*(\n|$))*",
+    re.M,
+)  # the reader's solution quote, in every language
+CASES = [
+    (chapter, edition, lang)
+    for lang in LANGUAGES
+    for chapter in CHAPTERS
+    for edition in EDITIONS
+]
 
 
-def _ids(case: tuple[Path, str]) -> str:
-    return f"{case[0].stem}-{case[1]}"
+def _ids(case: tuple[Path, str, str]) -> str:
+    return f"{case[2]}-{case[0].stem}-{case[1]}"
 
 
 def test_every_chapter_with_code_is_exported() -> None:
@@ -52,18 +63,18 @@ def test_every_chapter_with_code_is_exported() -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
-def test_committed_notebook_is_up_to_date(case: tuple[Path, str]) -> None:
-    chapter, edition = case
-    committed = notebook_path(chapter, edition)
+def test_committed_notebook_is_up_to_date(case: tuple[Path, str, str]) -> None:
+    chapter, edition, lang = case
+    committed = notebook_path(chapter, edition, lang)
     assert committed.is_file(), f"{committed} missing: run `make notebooks`"
-    expected = notebook_text(chapter_notebook(BOOK, chapter, edition))
+    expected = notebook_text(chapter_notebook(BOOKS[lang], chapter, edition))
     assert committed.read_text() == expected, (
         f"{committed} is stale: run `make notebooks`"
     )
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
-def test_no_myst_left_in_markdown(case: tuple[Path, str]) -> None:
+def test_no_myst_left_in_markdown(case: tuple[Path, str, str]) -> None:
     notebook = nbformat.read(notebook_path(*case), as_version=4)
     nbformat.validate(notebook)
     raw = [
@@ -80,12 +91,13 @@ def _without_solutions(source: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", SOLUTION.sub("", source)).strip("\n")
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_the_student_notebook_is_the_readers_without_the_solutions(
-    chapter: Path,
+    chapter: Path, lang: str
 ) -> None:
     reader, student = (
-        nbformat.read(notebook_path(chapter, edition), as_version=4)
+        nbformat.read(notebook_path(chapter, edition, lang), as_version=4)
         for edition in EDITIONS
     )
     solutions = [
@@ -200,7 +212,7 @@ def test_chapter_rendered_as_plain_markdown(tmp_path: Path, edition: str) -> Non
         in notebook.cells[0].source
     )
     assert (
-        notebook.cells[1].source == NAMES_NOTE
+        notebook.cells[1].source == NAMES_NOTE["en"]
         and notebook.cells[-1].source == NAMES_CELL
     )
     assert notebook.cells[3].source == "x = 1" and notebook.cells[3].outputs == []

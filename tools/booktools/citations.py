@@ -43,7 +43,7 @@ class Bibliography:
             format_references(REFERENCE_STYLE, role, references)
         )  # str(): the rich text's plain text
 
-    def reference_list(self, keys: list[str]) -> str:
+    def reference_list(self, keys: list[str], heading: str = "References") -> str:
         """A Markdown list of the cited entries, sorted by label, under a References heading."""
         labels = {
             key: (self.cite("author", [key]), self.cite("year", [key]))
@@ -53,7 +53,7 @@ class Bibliography:
             f"- {author} ({year}). {self.entries[key]}"
             for key, (author, year) in sorted(labels.items(), key=lambda item: item[1])
         ]
-        return "## References\n\n" + "\n".join(items)
+        return f"## {heading}\n\n" + "\n".join(items)
 
 
 def read_bibliography(path: str | os.PathLike) -> Bibliography:

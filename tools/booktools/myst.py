@@ -58,6 +58,38 @@ HIDDEN = (
     "myst_line_comment",
 )  # (label)= and % comment lines: nothing to show
 EDITIONS = ("reader", "student")
+# The words the conversion itself writes, in each translated edition's language (the notebooks of
+# book/locales/<lang>/notebooks); English is the key.
+WORDS: dict[str, dict[str, str]] = {
+    "ru": {
+        "Fig.": "Рис.",
+        "Figure": "Рисунок",
+        "drawn by the code cell above": "нарисован ячейкой кода выше",
+        "Exercise": "Упражнение",
+        "Solution to Exercise": "Решение упражнения",
+        "Solution": "Решение",
+        "equation": "формула",
+        "References": "Литература",
+        "Note": "Примечание",
+        "Tip": "Совет",
+        "Important": "Важно",
+        "Warning": "Предупреждение",
+        "Hint": "Подсказка",
+        "Seealso": "См. также",
+    }
+}
+
+
+def word(text: str, language: str) -> str:
+    """One of the conversion's own words in a language (English: unchanged)."""
+    if language == "en":
+        return text
+    try:
+        return WORDS[language][text]
+    except KeyError:
+        raise ValueError(
+            f"no {language} word for {text!r}: add it to WORDS in tools/booktools/myst.py"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -106,6 +138,7 @@ class Context:
     glued: set[str] = field(
         default_factory=set
     )  # filled while converting: the glue keys shown
+    language: str = "en"  # the edition's language: the words of WORDS
 
 
 def _located_role(state: StateInline, silent: bool) -> bool:
@@ -195,9 +228,14 @@ def _figure(block: Directive, ctx: Context) -> str:
     """A numbered caption; a {glue:figure}'s image is the output of the cell that glued it."""
     caption = block.body.strip()
     number = ctx.index.figures.get(block.options.get("name", ""))
-    head = f"Fig. {number}" if number else "Figure"
+    head = (
+        f"{word('Fig.', ctx.language)} {number}"
+        if number
+        else word("Figure", ctx.language)
+    )
     if block.name == "glue:figure":
-        return f"*{head} (drawn by the code cell above): {convert_text(caption, ctx)}*"
+        drawn = word("drawn by the code cell above", ctx.language)
+        return f"*{head} ({drawn}): {convert_text(caption, ctx)}*"
     alt = block.options.get("alt", caption.splitlines()[0] if caption else "figure")
     return f"![{alt}]({block.argument})\n\n*{head}: {convert_text(caption, ctx)}*"
 
@@ -206,9 +244,14 @@ def _exercise_title(block: Directive, ctx: Context, solution: bool) -> str:
     """'Exercise 4' / 'Exercise 4 (title)' / 'Solution to Exercise 4'."""
     if solution:
         number = ctx.index.exercises.get(block.argument)
-        return f"Solution to Exercise {number}" if number else "Solution"
+        return (
+            f"{word('Solution to Exercise', ctx.language)} {number}"
+            if number
+            else word("Solution", ctx.language)
+        )
     number = ctx.index.exercises.get(block.options.get("label", ""))
-    title = f"Exercise {number}" if number else "Exercise"
+    exercise = word("Exercise", ctx.language)
+    title = f"{exercise} {number}" if number else exercise
     return f"{title} ({block.argument})" if block.argument else title
 
 
@@ -228,7 +271,7 @@ def render_block(block: Directive, ctx: Context) -> str:
         title = (
             block.argument
             if block.name == "admonition"
-            else (block.argument or block.name.capitalize())
+            else (block.argument or word(block.name.capitalize(), ctx.language))
         )
         return _quote(convert_text(title, ctx), convert_text(block.body, ctx))
     if block.name in NUMBERED:
@@ -274,12 +317,12 @@ def _reference(role: str, content: str, ctx: Context) -> str:
         name = target.removesuffix(".md").split("/")[-1]
         return text or f"*{ctx.index.titles.get(name, name)}*"
     if role == "eq":
-        return f"equation ({target})"
+        return f"{word('equation', ctx.language)} ({target})"
     if target in ctx.index.figures or target in ctx.index.exercises:
         kind, number = (
-            ("Fig.", ctx.index.figures[target])
+            (word("Fig.", ctx.language), ctx.index.figures[target])
             if target in ctx.index.figures
-            else ("Exercise", ctx.index.exercises[target])
+            else (word("Exercise", ctx.language), ctx.index.exercises[target])
         )
         if text and "%s" in text:
             return text.replace("%s", str(number))

@@ -41,7 +41,9 @@ from booktools.myst import (
     convert_text,
     index_chapter,
     markdown_parser,
+    word,
 )
+from booktools.translation import LANGUAGES, LOCALES, catalogue, translate_source
 from cnnbook.core.files import REPOSITORY_ROOT, atomic_write_text
 
 SETUP_TAG = "colab-setup"
@@ -57,10 +59,12 @@ if "google.colab" in sys.modules and not os.path.isdir("{name}"):
     %pip install --quiet -e {name} myst-nb
     sys.path.insert(0, os.path.abspath("{name}/code"))
     os.chdir("{name}")"""
-NAMES_NOTE = (
-    "*A number that the book's text takes from the code appears here by name, as ⟨name⟩: "
-    "run the notebook, and its last cell lists every such value.*"
-)
+NAMES_NOTE = {
+    "en": "*A number that the book's text takes from the code appears here by name, as ⟨name⟩: "
+    "run the notebook, and its last cell lists every such value.*",
+    "ru": "*Число, которое текст книги берёт из кода, показано здесь по имени, как ⟨имя⟩: "
+    "выполните ноутбук, и его последняя ячейка перечислит все такие значения.*",
+}
 NAMES_CELL = "from cnnbook.book.pages import glued_table\n\nglued_table()  # every value the text names as ⟨name⟩"
 
 
@@ -73,6 +77,29 @@ class Book:
     bibliography: Bibliography
     index: BookIndex
     md: MarkdownIt  # myst-parser's parser with _config.yml's extensions
+    language: str = (
+        "en"  # a translated edition's: its chapters through book/locales' catalogues
+    )
+
+    @property
+    def locales(self) -> Path:
+        """The book's gettext catalogues (book/locales)."""
+        return self.book_dir / LOCALES.name
+
+    def text(self, chapter: Path) -> str:
+        """A chapter's MyST text in the book's language; a sentence the catalogue lacks is an error."""
+        text = chapter.read_text(encoding="utf-8")
+        if self.language == "en":
+            return text
+        translated, missing = translate_source(
+            text, catalogue(chapter.stem, self.language, self.locales), self.md
+        )
+        if missing:
+            raise ValueError(
+                f"{chapter.name}: {len(missing)} sentence(s) not translated into {self.language}, "
+                f"e.g. {missing[0][:80]!r}: run `make locale` and translate them"
+            )
+        return translated
 
 
 def repository_url(config_file: str | os.PathLike) -> str:
@@ -103,33 +130,55 @@ def chapter_files(book_dir: str | os.PathLike) -> list[Path]:
     ]
 
 
-def load_book(book_dir: str | os.PathLike, config_file: str | os.PathLike) -> Book:
-    """The repository URL, bibliography, MyST parser and book-wide figure/exercise numbers of a book."""
+def load_book(
+    book_dir: str | os.PathLike, config_file: str | os.PathLike, language: str = "en"
+) -> Book:
+    """The repository URL, bibliography, MyST parser and book-wide figure/exercise numbers of a book
+    (in a translated edition, its chapters' titles are the translated ones)."""
     config = read_config(Path(config_file))
     md = markdown_parser(
         (config.get("parse") or {}).get("myst_enable_extensions") or []
     )
     book_dir, index = Path(book_dir), BookIndex()
-    for page in toc_documents(book_dir):
-        index_chapter(page.stem, page.read_text(encoding="utf-8"), index, md)
     bibfiles = config.get("bibtex_bibfiles") or ["references.bib"]
-    return Book(
+    book = Book(
         book_dir,
         repository_url(config_file),
         read_bibliography(book_dir / bibfiles[0]),
         index,
         md,
+        language,
     )
+    for page in toc_documents(book_dir):
+        index_chapter(page.stem, book.text(page), index, md)
+    return book
 
 
-def notebook_path(chapter: Path, edition: str) -> Path:
-    """book/<chapter>.ipynb (reader) or book/student/<chapter>.ipynb (student)."""
+def book_languages(book_dir: str | os.PathLike) -> tuple[str, ...]:
+    """English and each translated language whose catalogues the book has (book/locales/<lang>)."""
+    locales = Path(book_dir) / LOCALES.name
+    return ("en", *(lang for lang in LANGUAGES if (locales / lang).is_dir()))
+
+
+def notebook_path(chapter: Path, edition: str, language: str = "en") -> Path:
+    """book/<chapter>.ipynb (reader) or book/student/<chapter>.ipynb (student); a translated edition's
+    under book/locales/<lang>/notebooks/ (its Colab buttons: booktools.editions)."""
     if edition not in EDITIONS:
         raise ValueError(
             f"unknown edition {edition!r}: choose one of {', '.join(EDITIONS)}"
         )
-    folder = chapter.parent if edition == "reader" else chapter.parent / STUDENT_DIR
+    folder = (
+        chapter.parent
+        if language == "en"
+        else translated_notebooks(chapter.parent, language)
+    )
+    folder = folder if edition == "reader" else folder / STUDENT_DIR
     return folder / f"{chapter.stem}.ipynb"
+
+
+def translated_notebooks(book_dir: Path, language: str) -> Path:
+    """Where a translated edition's Colab notebooks live: book/locales/<lang>/notebooks."""
+    return book_dir / LOCALES.name / language / "notebooks"
 
 
 def build_glue(build_dir: Path, name: str) -> dict[str, str]:
@@ -174,7 +223,9 @@ class PlainMarkdown(Preprocessor):
         if self.ctx.cited:
             nb.cells.append(
                 nbformat.v4.new_markdown_cell(
-                    self.ctx.bibliography.reference_list(self.ctx.cited)
+                    self.ctx.bibliography.reference_list(
+                        self.ctx.cited, word("References", self.ctx.language)
+                    )
                 )
             )
         return nb, resources
@@ -199,7 +250,9 @@ class ColabSetup(Preprocessor):
             ),
         )
         if self.ctx.glued:
-            nb.cells.insert(1, nbformat.v4.new_markdown_cell(NAMES_NOTE))
+            nb.cells.insert(
+                1, nbformat.v4.new_markdown_cell(NAMES_NOTE[self.ctx.language])
+            )
             nb.cells.append(nbformat.v4.new_code_cell(NAMES_CELL))
         nb.metadata = {
             "kernelspec": {
@@ -209,7 +262,8 @@ class ColabSetup(Preprocessor):
             },
             "language_info": {"name": "python"},
             "colab": {"provenance": []},
-            METADATA_KEY: {"edition": self.ctx.edition},
+            METADATA_KEY: {"edition": self.ctx.edition}
+            | ({"language": self.ctx.language} if self.ctx.language != "en" else {}),
         }
         for index, cell in enumerate(nb.cells):
             cell["id"] = f"cell-{index}"
@@ -230,10 +284,11 @@ def chapter_notebook(
     book: Book, chapter: Path, edition: str = "reader"
 ) -> nbformat.NotebookNode:
     """One chapter as a Colab notebook of one edition, glued values by name (export_notebooks, the tests)."""
-    ctx = Context(None, book.bibliography, book.index, book.md, chapter.parent, edition)
-    notebook = _plain(
-        jupytext.reads(chapter.read_text(encoding="utf-8"), fmt="md:myst"), ctx, chapter
-    )
+    ctx = Context(
+        None, book.bibliography, book.index, book.md, chapter.parent, edition,
+        language=book.language,
+    )  # fmt: skip
+    notebook = _plain(jupytext.reads(book.text(chapter), fmt="md:myst"), ctx, chapter)
     return ColabSetup(url=book.url, ctx=ctx).preprocess(notebook, {})[0]
 
 
@@ -245,16 +300,18 @@ def notebook_text(notebook: nbformat.NotebookNode) -> str:
 def export_notebooks(
     book_dir: str | os.PathLike, config_file: str | os.PathLike
 ) -> list[Path]:
-    """`make notebooks`: write both editions' Colab notebooks of every chapter; return the paths written."""
-    book = load_book(book_dir, config_file)
+    """`make notebooks`: write both editions' Colab notebooks of every chapter, in every language;
+    return the paths written."""
     written = []
-    for chapter in chapter_files(book_dir):
-        for edition in EDITIONS:
-            target = notebook_path(chapter, edition)
-            atomic_write_text(
-                target, notebook_text(chapter_notebook(book, chapter, edition))
-            )
-            written.append(target)
+    for language in book_languages(book_dir):
+        book = load_book(book_dir, config_file, language)
+        for chapter in chapter_files(book_dir):
+            for edition in EDITIONS:
+                target = notebook_path(chapter, edition, language)
+                atomic_write_text(
+                    target, notebook_text(chapter_notebook(book, chapter, edition))
+                )
+                written.append(target)
     return written
 
 
@@ -263,25 +320,47 @@ def render_downloads(
     config_file: str | os.PathLike,
     build_dir: str | os.PathLike,
 ) -> list[Path]:
-    """`make book`: the site's download notebooks (html/_sources, the executed chapters) in plain Markdown."""
-    book, build_dir = load_book(book_dir, config_file), Path(build_dir)
+    """`make book`: the site's download notebooks (html/_sources and html/<lang>/_sources, the executed
+    chapters) in plain Markdown, each language's sentences from its catalogue."""
+    build_dir = Path(build_dir)
     written = []
-    for chapter in chapter_files(book_dir):
-        target = build_dir / "html" / "_sources" / f"{chapter.stem}.ipynb"
-        executed = build_dir / "jupyter_execute" / f"{chapter.stem}.ipynb"
-        if not (target.is_file() and executed.is_file()):
-            continue
-        notebook = nbformat.reads(executed.read_text(encoding="utf-8"), as_version=4)
-        ctx = Context(
-            build_glue(build_dir, chapter.stem),
-            book.bibliography,
-            book.index,
-            book.md,
-            chapter.parent,
-        )
-        atomic_write_text(target, notebook_text(_plain(notebook, ctx, chapter)))
-        written.append(target)
+    for language in book_languages(book_dir):
+        book = load_book(book_dir, config_file, language)
+        site = build_dir / "html" / ("" if language == "en" else language)
+        for chapter in chapter_files(book_dir):
+            target = site / "_sources" / f"{chapter.stem}.ipynb"
+            executed = build_dir / "jupyter_execute" / f"{chapter.stem}.ipynb"
+            if not (target.is_file() and executed.is_file()):
+                continue
+            notebook = nbformat.reads(
+                executed.read_text(encoding="utf-8"), as_version=4
+            )
+            for cell in notebook.cells:
+                if cell.cell_type == "markdown" and language != "en":
+                    cell.source = _translated_cell(book, chapter, cell.source)
+            ctx = Context(
+                build_glue(build_dir, chapter.stem),
+                book.bibliography,
+                book.index,
+                book.md,
+                chapter.parent,
+                language=language,
+            )
+            atomic_write_text(target, notebook_text(_plain(notebook, ctx, chapter)))
+            written.append(target)
     return written
+
+
+def _translated_cell(book: Book, chapter: Path, source: str) -> str:
+    """One Markdown cell of an executed chapter in the book's language."""
+    translated, missing = translate_source(
+        source, catalogue(chapter.stem, book.language, book.locales), book.md
+    )
+    if missing:
+        raise ValueError(
+            f"{chapter.name}: not translated into {book.language}: {missing[0][:80]!r}"
+        )
+    return translated
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,7 @@ import PIL.Image
 from matplotlib.figure import Figure
 
 from cnnbook.book.figures import COLUMN_PX, MIN_TEXT_PX, SAVE_DPI, displayed_text_px
+from cnnbook.book.words import LANGUAGES, glue_key, translate_figure
 from cnnbook.core import store
 from cnnbook.core.backend import keras
 from cnnbook.core.data import Splits, load_splits
@@ -293,13 +294,21 @@ def check_legible(key: str, figure: Figure, png: bytes) -> None:
 
 def glue_figure(key: str, figure: Figure) -> None:
     """Glue a figure as a PNG for a numbered {glue:figure}, after checking its text is legible; it
-    also shows as the cell's output, which the book removes and a notebook reader (Colab) sees."""
+    also shows as the cell's output, which the book removes and a notebook reader (Colab) sees. Each
+    translated edition gets the same figure with its words from cnnbook.book.words (not displayed)."""
     from IPython.display import Image
     from myst_nb import glue
 
     png = figure_png(figure)
     check_legible(key, figure, png)
     glue(key, Image(data=png, format="png"), display=True)
+    for (
+        language
+    ) in LANGUAGES:  # the same figure with its words translated, for that edition
+        with translate_figure(figure, language):
+            png = figure_png(figure)
+            check_legible(glue_key(key, language), figure, png)
+        glue(glue_key(key, language), Image(data=png, format="png"), display=False)
 
 
 def markdown_table(header: list[str], rows: list[list[Any]]):
