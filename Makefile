@@ -107,11 +107,16 @@ source-hash:  # the key that decides whether `make book` may reuse _build (tests
 	@$(SOURCE_HASH_CMD)
 
 # Assignments (assignments/*.py, otter-grader master notebooks as jupytext py:percent): `make assignments`
-# writes each student notebook (no solutions, public tests) and autograder zip to _build/assignments/;
+# writes each student notebook (no solutions, public tests) and autograder zip to _build/assignments/,
+# and each translated edition's to _build/assignments/<lang>/ (the masters' Markdown from book/locales);
 # `make grade SUBMISSION=path.ipynb [ASSIGNMENT=name]` grades one notebook offline (table + JSON result).
 .PHONY: assignments grade
 assignments: $(STAMP)
 	$(PY) -m cnnbook.grading assign
+	@for lang in $(LANGUAGES); do \
+		$(TOOLS) -m booktools.translation masters $$lang _build/assignments/$$lang/sources >/dev/null || exit 1; \
+		$(PY) -m cnnbook.grading assign --sources _build/assignments/$$lang/sources --build _build/assignments/$$lang || exit 1; \
+	done  # each language's student notebooks: the same masters (booktools.translation), the same autograder
 
 grade: assignments
 	@test -n "$(SUBMISSION)" || { echo "usage: make grade SUBMISSION=path.ipynb [ASSIGNMENT=name]"; exit 1; }

@@ -116,14 +116,14 @@ def book_solutions(book_dir: Path) -> dict[str, list[str]]:
 
 
 def translated_solutions(book_dir: Path, language: str) -> dict[str, list[str]]:
-    """Every solution's phrases in a translated edition: the translations of the catalogue messages
-    that are sentences of that solution (book/locales/<language>)."""
+    """Every solution's phrases in a translated edition: from the translations of the catalogue
+    messages that are sentences of that solution, those that appear in no other translation."""
     from babel.messages.pofile import read_po
 
     md = markdown_parser(
         read_config(ROOT / "_config.yml")["parse"]["myst_enable_extensions"]
     )
-    found = {}
+    found, used, rest = {}, set(), []
     for chapter in sorted(book_dir.glob("*.md")):
         po = book_dir / "locales" / language / "LC_MESSAGES" / f"{chapter.stem}.po"
         if not po.is_file():
@@ -135,13 +135,17 @@ def translated_solutions(book_dir: Path, language: str) -> dict[str, list[str]]:
         for d in walk_directives(chapter.read_text(encoding="utf-8"), md):
             if d.name == "solution":
                 body = normalize(d.body)
-                found[d.argument] = [
-                    phrase
-                    for english, translated in messages
-                    if english in body
-                    for phrase in solution_phrases(translated)
-                ]
-    return found
+                mine = [(e, s) for e, s in messages if e in body]
+                used.update(e for e, _ in mine)
+                found[d.argument] = [p for _, s in mine for p in solution_phrases(s)]
+        rest += [s for e, s in messages if e not in used]
+    elsewhere = normalize(" ".join(_plain_words(s) for s in rest)) + normalize(
+        " ".join(rest)
+    )
+    return {
+        label: [p for p in phrases if p not in elsewhere]
+        for label, phrases in found.items()
+    }
 
 
 def _site_text(folder: Path) -> dict[Path, str]:

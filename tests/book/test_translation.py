@@ -185,3 +185,48 @@ def test_a_sentence_missing_from_the_catalogue_is_named() -> None:
     messages = {k: v for k, v in MESSAGES.items() if k != "A last paragraph."}
     text, missing = translation.translate_source(SOURCE, messages, _md())
     assert missing == ["A last paragraph."] and "A last paragraph." in text
+
+
+def test_a_glued_value_alone_has_no_words() -> None:
+    assert not translation.needs_words("{glue:text}`baseline_band_confidence`")
+    assert translation.needs_words("{glue:text}`a` of {glue:text}`b`")
+
+
+MASTER = """# %% [raw]
+# # ASSIGNMENT CONFIG
+# name: 01_tiny
+
+# %% [markdown]
+# # Assignment 1 — Tiny
+#
+# Write `f(x)`, which returns $x + 1$.
+
+# %%
+def f(x):
+    return x + 1  # SOLUTION
+"""
+
+
+def test_an_assignment_master_is_handed_out_translated(tmp_path: Path) -> None:
+    master = tmp_path / "01_tiny.py"
+    master.write_text(MASTER, encoding="utf-8")
+    folder = tmp_path / "locales" / "ru" / "LC_MESSAGES" / translation.ASSIGNMENT_DOMAIN
+    folder.mkdir(parents=True)
+    messages = translation.assignment_messages(master, _md())
+    assert messages == ["Assignment 1 — Tiny", "Write `f(x)`, which returns $x + 1$."]
+    (folder / "01_tiny.po").write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        'msgid "Assignment 1 — Tiny"\nmsgstr "Задание 1 — крошечное"\n\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match="not translated into ru: 'Write `f"):
+        translation.translated_master(master, "ru", _md(), tmp_path / "locales")
+    with (folder / "01_tiny.po").open("a", encoding="utf-8") as f:
+        f.write(
+            'msgid "Write `f(x)`, which returns $x + 1$."\nmsgstr "Напишите `f(x)`: она возвращает $x + 1$."\n'
+        )
+    text = translation.translated_master(master, "ru", _md(), tmp_path / "locales")
+    assert "# # Задание 1 — крошечное" in text and "# Напишите `f(x)`" in text
+    assert (
+        "# name: 01_tiny" in text and "    return x + 1  # SOLUTION" in text
+    )  # config and code as they are

@@ -6,8 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import nbformat
 
-from cnnbook.grading.paths import assignment_names, autograder_zip, solution_notebook
+from cnnbook.grading.assign import build_assignment
+from cnnbook.grading.paths import (
+    assignment_names,
+    autograder_zip,
+    solution_notebook,
+    student_notebook,
+)
 from cnnbook.grading.tests import read_autograder_tests
 
 # One seeded wrong answer per question: (old, new) edits of the solution notebook's code, each a
@@ -187,3 +194,36 @@ def test_one_seeded_mistake_loses_only_its_question(
             assert q.score < q.max_score, q
         else:
             assert q.score == q.max_score, q
+
+
+@pytest.fixture(scope="session")
+def russian_build(build: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Assignment 1 built from its Russian master (booktools.translation), as `make assignments` does."""
+    from booktools.translation import write_masters
+
+    sources = tmp_path_factory.mktemp("ru-sources")
+    write_masters("ru", sources)
+    folder = build / "ru"
+    build_assignment("01_convolution", folder, sources)
+    return folder
+
+
+def test_the_russian_assignment_is_the_same_one_in_russian(
+    build: Path, russian_build: Path, grade
+) -> None:
+    english, russian = (
+        nbformat.read(student_notebook("01_convolution", b), as_version=4)
+        for b in (build, russian_build)
+    )
+    code = [
+        [c.source for c in nb.cells if c.cell_type == "code"]
+        for nb in (english, russian)
+    ]
+    assert code[0] == code[1]  # the same questions, the same public tests
+    markdown = " ".join(c.source for c in russian.cells if c.cell_type == "markdown")
+    assert "Вопрос 1" in markdown and "Question" not in markdown
+    # the same autograder: the Russian solution scores full marks, the blank Russian notebook zero
+    solved = grade(solution_notebook("01_convolution", russian_build))
+    assert solved.score == solved.max_score > 0, solved.questions
+    blank = grade(student_notebook("01_convolution", russian_build))
+    assert blank.questions and all(q.score == 0 for q in blank.questions)

@@ -24,10 +24,12 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po, write_po
 
-from cnnbook.core.files import REPOSITORY_ROOT
+from cnnbook.core.files import REPOSITORY_ROOT, atomic_write_text
 
 LANGUAGES = ("ru",)
 LOCALES = REPOSITORY_ROOT / "book" / "locales"
+ASSIGNMENTS = REPOSITORY_ROOT / "assignments"  # the otter masters (jupytext py:percent)
+ASSIGNMENT_DOMAIN = "assignments"  # their catalogues: LC_MESSAGES/assignments/<name>.po
 POT_DIR = REPOSITORY_ROOT / "_build" / "gettext"
 ROLE = re.compile(r"\{(?P<name>[a-z:]+)\}`(?P<body>[^`]*)`")
 MATH = re.compile(r"\$\$?[^$]+\$\$?")
@@ -64,7 +66,7 @@ def role_targets(text: str) -> Counter:
 
 def needs_words(message: str) -> bool:
     """Whether a message has words to translate (not only a formula, code or a number)."""
-    rest = MATH.sub("", ROLE.sub("", re.sub(r"`[^`]*`", "", message)))
+    rest = MATH.sub("", re.sub(r"`[^`]*`", "", ROLE.sub("", message)))
     rest = re.sub(
         r"\\[A-Za-z]+", "", rest
     )  # TeX commands: a display formula's msgid has no $
@@ -111,7 +113,7 @@ def check(
     problems = []
     for language in languages:
         folder = locales / language / "LC_MESSAGES"
-        catalogues = sorted(folder.glob("*.po"))
+        catalogues = sorted(folder.glob("**/*.po"))
         if not catalogues:
             problems.append(Problem(language, str(folder), "no catalogues"))
         for po in catalogues:
@@ -280,6 +282,9 @@ def extract(build: Path = REPOSITORY_ROOT / "_build") -> Path:
 def update(languages: tuple[str, ...] = LANGUAGES) -> None:
     """Extract the sentences and merge them into each language's catalogues (sphinx-intl)."""
     pot = extract()
+    (pot / "sphinx.pot").unlink(
+        missing_ok=True
+    )  # the templates' words: sphinx.po is kept by hand
     bin_dir = Path(sys.executable).parent
     for language in languages:
         subprocess.run(
@@ -288,10 +293,90 @@ def update(languages: tuple[str, ...] = LANGUAGES) -> None:
             check=True,
             cwd=REPOSITORY_ROOT,
         )  # fmt: skip
-        for po in sorted((LOCALES / language / "LC_MESSAGES").glob("*.po")):
+        update_assignments(language)
+        for po in sorted((LOCALES / language / "LC_MESSAGES").glob("**/*.po")):
             fill_wordless(po)
     for problem in check(languages):
         print(problem)
+
+
+def _markdown():
+    """myst-parser's parser with the book's extensions."""
+    from booktools.editions import read_config
+    from booktools.myst import markdown_parser
+
+    config = read_config(REPOSITORY_ROOT / "_config.yml")
+    return markdown_parser(config["parse"]["myst_enable_extensions"])
+
+
+def assignment_messages(master: Path, md) -> list[str]:
+    """The sentences of an assignment master's Markdown cells (what its students read)."""
+    import jupytext
+
+    found: list[str] = []
+    for cell in jupytext.read(master, fmt="py:percent").cells:
+        if cell.cell_type == "markdown":
+            found += translate_source(cell.source, {}, md)[1]
+    return list(dict.fromkeys(found))
+
+
+def update_assignments(language: str, masters: Path = ASSIGNMENTS) -> None:
+    """Merge each master's sentences into its catalogue (new: untranslated, changed: fuzzy)."""
+    from babel.messages.catalog import Catalog
+
+    md = _markdown()
+    folder = LOCALES / language / "LC_MESSAGES" / ASSIGNMENT_DOMAIN
+    folder.mkdir(parents=True, exist_ok=True)
+    for master in sorted(masters.glob("[0-9][0-9]_*.py")):
+        template = Catalog()
+        for message in assignment_messages(master, md):
+            template.add(message, locations=[(f"assignments/{master.name}", 0)])
+        po = folder / f"{master.stem}.po"
+        if po.is_file():
+            with po.open("rb") as f:
+                catalog = read_po(f)
+            template.creation_date = (
+                catalog.creation_date
+            )  # unchanged, unless the messages change
+        else:
+            catalog = Catalog(locale=language)
+        catalog.update(template)
+        with po.open("wb") as f:
+            write_po(f, catalog, width=76, ignore_obsolete=True)
+
+
+def translated_master(
+    master: Path, language: str, md=None, locales: Path = LOCALES
+) -> str:
+    """An assignment master with its Markdown cells in `language` (code, tests and otter's raw cells as
+    they are): the same master, for `make assignments` to hand out in that language."""
+    import jupytext
+
+    md = md or _markdown()
+    messages = catalogue(f"{ASSIGNMENT_DOMAIN}/{master.stem}", language, locales)
+    notebook = jupytext.read(master, fmt="py:percent")
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            cell.source, missing = translate_source(cell.source, messages, md)
+            if missing:
+                raise ValueError(
+                    f"{master.name}: not translated into {language}: {missing[0][:80]!r} "
+                    "(run `make locale` and translate it)"
+                )
+    return jupytext.writes(notebook, fmt="py:percent")
+
+
+def write_masters(
+    language: str, target: Path, masters: Path = ASSIGNMENTS
+) -> list[Path]:
+    """Every assignment master in `language`, written to target/<name>.py."""
+    md = _markdown()
+    written = []
+    for master in sorted(masters.glob("[0-9][0-9]_*.py")):
+        path = target / master.name
+        atomic_write_text(path, translated_master(master, language, md))
+        written.append(path)
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -319,8 +404,16 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         return 1 if problems else 0
+    if len(args) == 3 and args[0] == "masters":
+        try:
+            for path in write_masters(args[1], Path(args[2])):
+                print(f"wrote {path}")
+        except (OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        return 0
     print(
-        "usage: PYTHONPATH=tools python -m booktools.translation update|check",
+        "usage: PYTHONPATH=tools python -m booktools.translation update|check|masters LANG DIR",
         file=sys.stderr,
     )
     return 1

@@ -23,6 +23,7 @@ import jupytext
 import nbformat
 
 from cnnbook.grading.paths import (
+    SOURCES_DIR,
     GradingError,
     autograder_zip,
     build_dir,
@@ -40,9 +41,10 @@ SOLUTION_MARKERS = ("# BEGIN SOLUTION", "# END SOLUTION", "# SOLUTION")
 METADATA_KEY = "cnnbook"  # notebook metadata {"cnnbook": {"assignment": name}} names the assignment
 
 
-def master_notebook(name: str) -> nbformat.NotebookNode:
-    """The master notebook of an assignment, read from its py:percent source."""
-    notebook = jupytext.read(source_file(name), fmt="py:percent")
+def master_notebook(name: str, sources: Path = SOURCES_DIR) -> nbformat.NotebookNode:
+    """The master notebook of an assignment, read from its py:percent source (in `sources`: another
+    language's copy of the same master, booktools.translation)."""
+    notebook = jupytext.read(source_file(name, sources), fmt="py:percent")
     notebook.metadata["kernelspec"] = dict(KERNELSPEC)
     notebook.metadata.pop("jupytext", None)
     notebook.metadata[METADATA_KEY] = {"assignment": name}
@@ -105,7 +107,9 @@ def check_student_files(name: str, build: Path | None = None) -> None:
             )
 
 
-def build_assignment(name: str, build: Path | None = None) -> Path:
+def build_assignment(
+    name: str, build: Path | None = None, sources: Path = SOURCES_DIR
+) -> Path:
     """Generate the student notebook and the autograder zip of one assignment; return its folder."""
     target = build_dir(build) / name
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -115,7 +119,7 @@ def build_assignment(name: str, build: Path | None = None) -> Path:
     try:
         master = staging / "master" / f"{name}.ipynb"
         master.parent.mkdir()
-        nbformat.write(master_notebook(name), master)
+        nbformat.write(master_notebook(name, sources), master)
         _run_otter_assign(master, staging / "dist")
         for part in ("student", "autograder"):
             (staging / "dist" / part).rename(staging / part)

@@ -51,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="build folder (default: _build/assignments)",
     )
+    assign.add_argument(
+        "--sources",
+        type=Path,
+        default=None,
+        help="folder of the masters (default: assignments/; a translation's copy of them)",
+    )
     grade = commands.add_parser("grade", help="grade one submitted notebook")
     grade.add_argument("submission", type=Path)
     grade.add_argument(
@@ -82,11 +88,12 @@ def _parser() -> argparse.ArgumentParser:
 def _assign(args: argparse.Namespace) -> None:
     """Build the named assignments (all by default)."""
     from cnnbook.grading.assign import build_assignment
-    from cnnbook.grading.paths import assignment_names, source_file
+    from cnnbook.grading.paths import SOURCES_DIR, assignment_names, source_file
 
-    for name in args.names or assignment_names():
-        source_file(name)
-        print(f"{name}: {build_assignment(name, args.build)}")
+    sources = args.sources or SOURCES_DIR
+    for name in args.names or assignment_names(sources):
+        source_file(name, sources)
+        print(f"{name}: {build_assignment(name, args.build, sources)}")
 
 
 def _grade(args: argparse.Namespace) -> None:
