@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TOOLS := PYTHONPATH=$(CURDIR)/tools $(PY)  # the build tooling (tools/booktools), outside the package
 MODEL ?= all
 
-.PHONY: test train book book-student book-translations locale check-locale notebooks info evaluate bench source-hash check-site check-book clear-cache
+.PHONY: test train book explorer book-student book-translations locale check-locale notebooks info evaluate bench source-hash check-site check-book clear-cache
 
 # The key that decides whether `make book` may reuse _build (tools/source_hash.py: the package, the models,
 # the pinned environment, the configuration, the benchmark results and the CIFAR-10 files it reads).
@@ -45,10 +45,28 @@ book: $(STAMP)
 	if [ -d _build ] && [ "$$(cat _build/.source-hash 2>/dev/null)" != "$$hash" ]; then \
 		echo "code/, best_models/, requirements.txt, _config.yml or the data changed since the last build: clearing _build"; rm -rf _build; fi; \
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) tools/execute_chapters.py _build \
+		&& $(MAKE) --no-print-directory explorer \
 		&& PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter-book build book --warningiserror --keep-going \
 		&& echo "$$hash" > _build/.source-hash
 	$(MAKE) --no-print-directory book-translations EDITION= SITE=_build/html
 	$(TOOLS) -m booktools.notebooks --downloads  # the .ipynb download buttons, every language: plain Markdown, with outputs
+
+# The live explorer's files (book/_ext/explorer.py serves them from every edition's _static/):
+# TensorFlow.js from npm (package.json, package-lock.json; `npm ci` when the lock file changed) and
+# cnnbook.book.explorer's export of the models and test images, with the Keras answers `make
+# check-site` compares the browser's with (_build/explorer/reference, not published). Without npm the
+# book still builds; the explorer's place says what to install.
+EXPLORER := _build/explorer
+TFJS_FILES := tfjs/dist/tf.min.js tfjs-backend-wasm/dist/tf-backend-wasm.min.js \
+	tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm \
+	tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm
+explorer: $(STAMP)
+	@if command -v npm >/dev/null 2>&1; then \
+		if [ ! node_modules/.package-lock.json -nt package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error || exit 1; fi; \
+		mkdir -p $(EXPLORER)/static/tfjs && for f in $(TFJS_FILES); do cp node_modules/@tensorflow/$$f $(EXPLORER)/static/tfjs/ || exit 1; done; \
+	else echo "note: npm (Node.js 18 or newer) not found: the book is built without its live explorer"; fi
+	@test -f $(EXPLORER)/static/explorer-data/images.json \
+		|| $(PY) -m cnnbook.book.explorer $(EXPLORER)/static/explorer-data --reference $(EXPLORER)/reference
 
 # Each translated edition (LANGUAGES, book/locales/<lang>): the same chapters, the reader build's execution
 # cache, the catalogues' sentences, into SITE/<lang>/ (book/_ext/languages.py: page.html <-> ru/page.html).

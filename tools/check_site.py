@@ -24,9 +24,15 @@ import sys
 import threading
 from pathlib import Path
 
+import check_explorer  # tools/: the live explorer's parity and interface checks
+
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
 STUDENT_HTML = ROOT / "_build" / "student" / "_build" / "html"  # `make book-student`
+REFERENCE = (
+    ROOT / "_build" / "explorer" / "reference"
+)  # `make explorer`: Keras's answers
+REFERENCE_URL = "/__explorer_reference__/"  # where the check's server serves them
 SHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 DESKTOP, PHONE = (1280, 900), (390, 844)
@@ -87,11 +93,17 @@ FILE_NAME_ALT = re.compile(r"^[\w./-]*\.(png|jpe?g|svg|gif)$|[0-9a-f]{32,}", re.
 
 
 def _serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
-    """A quiet static server for folder on a free port of 127.0.0.1."""
+    """A quiet static server for folder on a free port of 127.0.0.1 (and REFERENCE under
+    REFERENCE_URL, for the explorer's parity check)."""
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args) -> None:  # noqa: D102
             pass
+
+        def translate_path(self, path: str) -> str:  # noqa: D102
+            if path.startswith(REFERENCE_URL):
+                return str(REFERENCE / path[len(REFERENCE_URL) :].split("?")[0])
+            return super().translate_path(path)
 
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder))
@@ -277,6 +289,9 @@ def _page_problems(
     for match in re.finditer(RAW_MATH, text, re.S):
         problems.append(f"{name}: unrendered math {match.group(0)[:60]!r}")
     problems += [f"{name}: {p}" for p in _math_problems(driver)]
+    explorer = driver.execute_script("return !!document.querySelector('.cnn-explorer')")
+    if explorer:
+        problems += [f"{name}: {p}" for p in check_explorer.interface_problems(driver)]
     images = driver.execute_script(
         "return [...document.querySelectorAll('main img')].map(i => "
         "[i.currentSrc || i.src, i.complete && i.naturalWidth > 0, i.getAttribute('alt') || '']);"
@@ -302,6 +317,12 @@ def _page_problems(
         f"{name} (390 px): {p}"
         for p in driver.execute_script(CLIPPED_JS) + _math_problems(driver)
     ]
+    if explorer:  # it works on a phone, and what it shows fits the screen
+        problems += [
+            f"{name} (390 px): {p}"
+            for p in check_explorer.interface_problems(driver)
+            + driver.execute_script(CLIPPED_JS)
+        ]
     driver.save_screenshot(str((shots or SHOTS) / f"{name}-390px.png"))
     driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     return list(dict.fromkeys(problems + _console_errors(driver, f"{name} (390 px)")))
@@ -320,7 +341,27 @@ def _search_problems(driver, base: str, query: str = "Grad-CAM") -> list[str]:
         )
     except Exception:
         return [f"search.html: no result for {query!r}"]
-    return []
+    _wait_network_idle(
+        driver
+    )  # the results' summaries are fetched after the list is shown
+    return _console_errors(driver, "search.html")
+
+
+def _wait_network_idle(driver, quiet: float = 0.5, timeout: float = 20) -> None:
+    """Wait until the page has started no download for `quiet` seconds (or the timeout): a page
+    left with fetches in flight logs their failure when the server stops, on the next page."""
+    import time
+
+    count, since, end = -1, time.monotonic(), time.monotonic() + timeout
+    while time.monotonic() < end:
+        now = driver.execute_script(
+            "return performance.getEntriesByType('resource').length"
+        )
+        if now != count:
+            count, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+        time.sleep(0.1)
 
 
 def _check_edition(
@@ -344,9 +385,28 @@ def _check_edition(
             )
         ]
         problems += _search_problems(driver, base, TRANSLATED.get(lang, "Grad-CAM"))
+        if not prefix:  # the reader edition: the explorer's numbers against Keras's
+            problems += _parity_problems(driver, base, pages)
     finally:
         server.shutdown()
     return len(pages), [f"{prefix}{p}" for p in problems]
+
+
+def _parity_problems(driver, base: str, pages: list[Path]) -> list[str]:
+    """The explorer page's TensorFlow.js results against Keras's (check_explorer), table printed."""
+    page = next(
+        (p for p in pages if 'class="cnn-explorer"' in p.read_text("utf-8")), None
+    )
+    if page is None:
+        return []
+    if not (REFERENCE / "fast.reference.json").is_file():
+        return [f"{REFERENCE} is missing: run `make explorer` (make book does)"]
+    driver.set_window_size(*DESKTOP)
+    driver.get(f"{base}/{page.name}")
+    _wait_until_rendered(driver)
+    reports, problems = check_explorer.parity(driver, REFERENCE_URL)
+    print(check_explorer.format_reports(reports))
+    return [f"{page.stem}: {p}" for p in problems] + _console_errors(driver, page.stem)
 
 
 def main() -> int:

@@ -49,6 +49,11 @@ def test_builds_and_deploys_on_push_to_main() -> None:
         ".cache/outputs",
     }  # the data download, the stored model outputs
     assert "actions/upload-pages-artifact" in uses
+    names = [s.get("uses", s.get("run", "")).split("@")[0] for s in _steps(build)]
+    book = next(i for i, n in enumerate(names) if "make book" in n)
+    assert (
+        names.index("actions/setup-node") < book
+    )  # npm ci: the explorer's TensorFlow.js
     assert "_build/html" in BOOK.read_text()
     assert (
         "ru/index.html" in runs

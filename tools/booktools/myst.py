@@ -76,6 +76,10 @@ WORDS: dict[str, dict[str, str]] = {
         "Warning": "Предупреждение",
         "Hint": "Подсказка",
         "Seealso": "См. также",
+        "Live explorer": "Живой обозреватель",
+        "It runs in the book's web pages (the page Explore the networks), not in a notebook.": (
+            "Он работает на веб-страницах книги (страница «Исследуйте сети»), а не в ноутбуке."
+        ),
     }
 }
 
@@ -284,6 +288,15 @@ def render_block(block: Directive, ctx: Context) -> str:
         return f"$$\n{block.body.strip()}\n$$"
     if block.name in ("bibliography", "tableofcontents", "glue"):
         return ""
+    if block.name == "explorer":  # book/_ext/explorer.py: TensorFlow.js in the page
+        return _quote(
+            word("Live explorer", ctx.language),
+            word(
+                "It runs in the book's web pages (the page Explore the networks), "
+                "not in a notebook.",
+                ctx.language,
+            ),
+        )
     return _quote(
         block.argument or block.name.capitalize(), convert_text(block.body, ctx)
     )

@@ -260,6 +260,37 @@ RUSSIAN: dict[str, str] = {
     "+ whitening layer (frozen)": "+ слой отбеливания (замороженный)",
     "+ lookahead (= fast_short)": "+ lookahead (= fast_short)",
     "+ test-time augmentation": "+ аугментация при тестировании",
+    # the live explorer's interface (cnnbook.book.explorer.UI_WORDS)
+    "Model": "Модель",
+    "Choose a model to load it in your browser.": "Выберите модель, чтобы загрузить её в браузер.",
+    "Loading TensorFlow.js and the {} model…": "Загружаются TensorFlow.js и модель {}…",
+    "{} is ready ({} backend). Pick an image.": "Модель {} готова (бэкенд {}). Выберите изображение.",
+    "Computed in {} ms.": "Вычислено за {} мс.",
+    "The explorer could not start: {}": "Обозреватель не запустился: {}",
+    "Test images": "Тестовые изображения",
+    "marked: the Visualization chapter's most confident mistakes": "отмечены: самые уверенные ошибки из главы «Визуализация»",
+    "true class: {}": "на самом деле: {}",
+    "Draw or upload": "Нарисуйте или загрузите",
+    "Clear": "Очистить",
+    "Use the drawing": "Взять рисунок",
+    "Upload an image": "Загрузить изображение",
+    "Colour": "Цвет",
+    "What the network gets (32 × 32)": "Что получает сеть (32 × 32)",
+    "Probabilities": "Вероятности",
+    "without temperature": "без температуры",
+    "with temperature T = {}": "с температурой T = {}",
+    "Click a class for its Grad-CAM.": "Нажмите на класс, чтобы увидеть его Grad-CAM.",
+    "Grad-CAM for the class {}": "Grad-CAM для класса {}",
+    "predicted": "предсказание",
+    "Activation maps": "Карты активаций",
+    "Layer": "Слой",
+    "the {} channels with the largest mean activation of {}": "{} каналов слоя {} с наибольшей средней активацией",
+    "channel {}": "канал {}",
+    "The live explorer is not in this build: it needs Node.js 18 or newer with npm; "
+    "install them and build the book again.": (
+        "Живого обозревателя в этой сборке нет: ему нужен Node.js 18 или новее с npm; "
+        "установите их и соберите книгу снова."
+    ),
 }
 
 # Texts built from parts: the English template, its Russian; each {} is translated in turn.
@@ -298,7 +329,7 @@ PATTERNS: tuple[tuple[str, str], ...] = (
 KEPT: frozenset[str] = frozenset(
     "baseline dropout batchnorm fast fast_short BatchNorm Dropout ReLU GELU softmax tanh Grad-CAM "
     "Grad CAM ECE MCE NLL Brier McNemar TTA MC MoRF LeRF Adam SGD XLA CPU GPU RGB CIFAR-10 CIFAR "
-    "Keras TensorFlow NumPy PyTorch airbench lookahead bfloat16 float32 EMA p T A B K "
+    "Keras TensorFlow NumPy PyTorch Node npm airbench lookahead bfloat16 float32 EMA p T A B K "
     "None True False erf Activation Dense Flatten Rescaling InputLayer".split()  # Keras's layer types and shapes
 )
 _LATIN = re.compile(
