@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TOOLS := PYTHONPATH=$(CURDIR)/tools $(PY)  # the build tooling (tools/booktools), outside the package
 MODEL ?= all
 
-.PHONY: test train book explorer book-student book-translations locale check-locale notebooks info evaluate bench source-hash check-site check-book clear-cache
+.PHONY: test train book explorer npm book-student book-translations locale check-locale notebooks info evaluate bench source-hash check-site check-book clear-cache
 
 # The key that decides whether `make book` may reuse _build (tools/source_hash.py: the package, the models,
 # the pinned environment, the configuration, the benchmark results and the CIFAR-10 files it reads).
@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml requirements.txt
 
 # Both cores (pytest-xdist); PYTEST_WORKERS=1 runs them in one process.
 PYTEST_WORKERS ?= 2
-test: $(STAMP)
+test: $(STAMP) npm
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
@@ -60,11 +60,16 @@ EXPLORER := _build/explorer
 TFJS_FILES := tfjs/dist/tf.min.js tfjs-backend-wasm/dist/tf-backend-wasm.min.js \
 	tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm \
 	tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm
-explorer: $(STAMP)
+NPM_STAMP := node_modules/.package-lock.json
+.PHONY: npm
+npm:  # TensorFlow.js from the lock file, again only when the lock changed (make test's browser tests use it)
 	@if command -v npm >/dev/null 2>&1; then \
-		if [ ! node_modules/.package-lock.json -nt package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error || exit 1; fi; \
-		mkdir -p $(EXPLORER)/static/tfjs && for f in $(TFJS_FILES); do cp node_modules/@tensorflow/$$f $(EXPLORER)/static/tfjs/ || exit 1; done; \
+		if [ ! $(NPM_STAMP) -nt package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error || exit 1; fi; \
 	else echo "note: npm (Node.js 18 or newer) not found: the book is built without its live explorer"; fi
+
+explorer: $(STAMP) npm
+	@if [ -f $(NPM_STAMP) ]; then mkdir -p $(EXPLORER)/static/tfjs \
+		&& for f in $(TFJS_FILES); do cp node_modules/@tensorflow/$$f $(EXPLORER)/static/tfjs/ || exit 1; done; fi
 	@test -f $(EXPLORER)/static/explorer-data/images.json \
 		|| $(PY) -m cnnbook.book.explorer $(EXPLORER)/static/explorer-data --reference $(EXPLORER)/reference
 
