@@ -24,12 +24,12 @@ extracts only the chapters' own sentences, and each page gets the language switc
 
 from __future__ import annotations
 
+import gettext
 import re
 from pathlib import Path
 
 from docutils import nodes
 from sphinx.application import Sphinx
-from sphinx.locale import init as init_locale
 from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
 from sphinx.util.i18n import docname_to_domain
@@ -118,24 +118,36 @@ def _glued_numbers(doctree: nodes.document, lang: str) -> None:
                 )
 
 
-def _catalog(app: Sphinx, docname: str, lang: str):
-    """This page's message catalogue in this language."""
-    dirs = [str(Path(app.srcdir, d)) for d in app.config.locale_dirs]
+def _catalog(app: Sphinx, docname: str, lang: str) -> gettext.NullTranslations:
+    """This page's message catalogue in this language (read once per page, by _read; unlike
+    sphinx.locale.init_locale, it leaves Sphinx's own registry of translators alone)."""
     domain = docname_to_domain(docname, app.config.gettext_compact)
-    catalog, _ = init_locale(dirs, lang, domain)
+    catalog = gettext.NullTranslations()
+    for directory in reversed(app.config.locale_dirs):  # the first directory wins
+        found = gettext.translation(
+            domain,
+            localedir=str(Path(app.srcdir, directory)),
+            languages=[lang],
+            fallback=True,
+        )
+        if type(found) is not gettext.NullTranslations:  # a catalogue was found there
+            found.add_fallback(catalog)
+            catalog = found
     return catalog
 
 
-def _translations(app: Sphinx, lang: str) -> tuple[set[str], set[str]]:
-    """The page's English messages that have a translation, and those translations."""
-    known = getattr(_catalog(app, app.env.docname, lang), "_catalog", {})
+def _translations(catalog: gettext.NullTranslations) -> tuple[set[str], set[str]]:
+    """A catalogue's English messages that have a translation, and those translations."""
+    known = getattr(catalog, "_catalog", {})
     pairs = [(k, v) for k, v in known.items() if isinstance(k, str) and k]
     return {k for k, _ in pairs}, {v for _, v in pairs}
 
 
-def _untranslated_messages(app: Sphinx, doctree: nodes.document) -> None:
+def _untranslated_messages(
+    app: Sphinx, doctree: nodes.document, catalog: gettext.NullTranslations
+) -> None:
     """A message the catalogue left in its source language is a warning naming it."""
-    english, translated = _translations(app, language(app))
+    english, translated = _translations(catalog)
     for node, msg in extract_messages(doctree):
         if isinstance(node, nodes.math_block) or node.get("translated"):
             continue
@@ -150,10 +162,11 @@ def _untranslated_messages(app: Sphinx, doctree: nodes.document) -> None:
         )
 
 
-def _alt_texts(app: Sphinx, doctree: nodes.document, lang: str) -> None:
+def _alt_texts(
+    app: Sphinx, doctree: nodes.document, lang: str, catalog: gettext.NullTranslations
+) -> None:
     """Each image's alt text from the page's catalogue; one left untranslated is a warning."""
-    catalog = _catalog(app, app.env.docname, lang)
-    _, translated = _translations(app, lang)
+    _, translated = _translations(catalog)
     for image in doctree.findall(nodes.image):
         alt = image.get("alt")
         if alt and alt not in translated:
@@ -176,8 +189,9 @@ def _read(app: Sphinx, doctree: nodes.document) -> None:
     lang = language(app)
     if lang != SOURCE and app.builder.name != "gettext":
         _translate_outputs(app, doctree, lang)
-        _alt_texts(app, doctree, lang)
-        _untranslated_messages(app, doctree)
+        catalog = _catalog(app, app.env.docname, lang)
+        _alt_texts(app, doctree, lang, catalog)
+        _untranslated_messages(app, doctree, catalog)
 
 
 def _resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:

@@ -263,20 +263,17 @@ def extract(build: Path = REPOSITORY_ROOT / "_build") -> Path:
     shutil.rmtree(
         build / "gettext" / "_build" / ".doctrees", ignore_errors=True
     )  # every page read again
-    bin_dir = Path(sys.executable).parent
-    subprocess.run(
-        [sys.executable, "-m", "booktools.editions", str(config)],
-        check=True,
-        cwd=REPOSITORY_ROOT,
-    )
-    subprocess.run(
-        [str(bin_dir / "jupyter-book"), "build", "book", "--config", str(config),
+    _run(sys.executable, "-m", "booktools.editions", str(config))
+    _run("jupyter-book", "build", "book", "--config", str(config),
          "--path-output", str(build / "gettext"), "--builder", "custom",
-         "--custom-builder", "gettext", "--warningiserror", "--keep-going"],
-        check=True,
-        cwd=REPOSITORY_ROOT,
-    )  # fmt: skip
+         "--custom-builder", "gettext", "--warningiserror", "--keep-going")  # fmt: skip
     return build / "gettext" / "_build" / "gettext"
+
+
+def _run(tool: str, *args: str) -> None:
+    """Run a command of this environment (a name in its bin folder, or a path) from the repository."""
+    path = tool if "/" in tool else str(Path(sys.executable).parent / tool)
+    subprocess.run([path, *args], check=True, cwd=REPOSITORY_ROOT)
 
 
 def update(languages: tuple[str, ...] = LANGUAGES) -> None:
@@ -285,14 +282,19 @@ def update(languages: tuple[str, ...] = LANGUAGES) -> None:
     (pot / "sphinx.pot").unlink(
         missing_ok=True
     )  # the templates' words: sphinx.po is kept by hand
-    bin_dir = Path(sys.executable).parent
     for language in languages:
-        subprocess.run(
-            [str(bin_dir / "sphinx-intl"), "update", "-p", str(pot), "-d", str(LOCALES),
-             "-l", language, "-w", "76"],
-            check=True,
-            cwd=REPOSITORY_ROOT,
-        )  # fmt: skip
+        _run(
+            "sphinx-intl",
+            "update",
+            "-p",
+            str(pot),
+            "-d",
+            str(LOCALES),
+            "-l",
+            language,
+            "-w",
+            "76",
+        )
         update_assignments(language)
         for po in sorted((LOCALES / language / "LC_MESSAGES").glob("**/*.po")):
             fill_wordless(po)

@@ -182,7 +182,6 @@ RUSSIAN: dict[str, str] = {
     "median seconds per epoch": "медиана секунд на эпоху",
     "values per image": "значений на изображение",
     "share of the extra time per image": "доля добавочного времени на изображение",
-    "true class ": "истинный класс ",
     "predicted as": "предсказан как",
     "test images": "тестовых изображений",
     "higher": "выше",
