@@ -5,18 +5,16 @@ layer (the maps). The interface check passes the working page and fails when its
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import shutil
 import sys
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import check_explorer  # tools/
+import check_site  # tools/: its browser and its server
 from cnnbook.book import explorer
 from cnnbook.core.models import build_model
 
@@ -86,27 +84,13 @@ def site(
 
 @pytest.fixture(scope="module")
 def driver():
-    import check_site
-
     d = check_site._browser()
     yield d
     d.quit()
 
 
-def serve(folder: Path):
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
-
-
 def parity_of(driver, folder: Path) -> tuple[list[dict], list[str]]:
-    server, base = serve(folder)
+    server, base = check_site._serve(folder)
     try:
         driver.get(base + "/index.html")
         return check_explorer.parity(driver, base + "/reference/")
@@ -142,7 +126,7 @@ def test_the_interface_works_and_its_check_fails_without_the_script(
 ) -> None:
     for script, broken in ((True, False), (False, True)):
         folder = site(tmp_path / str(script), script=script)
-        server, base = serve(folder)
+        server, base = check_site._serve(folder)
         try:
             driver.get(base + "/index.html")
             problems = check_explorer.interface_problems(driver)
