@@ -19,7 +19,9 @@ Printed and written to benchmarks/results/airbench_speed.json: images/second (me
 repeats, steady state after --warmup steps), the port/reference ratio, and each as a fraction of
 the CPU's matmul peak in that precision (bench_training's measurement, TensorFlow's oneDNN),
 using the network's training FLOPs per image (bench_training.training_flops_per_image: both nets
-have the same layers).
+have the same layers); also fast_short's images/second and what the two speeds make of the stored
+runs' training steps in minutes (cnnbook.airbench.train.steps_minutes). With ONEDNN_MAX_CPU_ISA=AVX2
+(an AVX2 CPU's instructions on a newer one; bfloat16 is then not timed) the value is recorded.
 """
 
 from __future__ import annotations
@@ -108,7 +110,10 @@ def reference_rates(
 
 def main(argv: list[str] | None = None) -> int:
     """Measure both, print the table, write the JSON."""
+    from cnnbook.airbench.hyp import FAST_RECIPES
+    from cnnbook.airbench.train import steps_minutes
     from cnnbook.core.files import atomic_write_text
+    from cnnbook.core.store import read_manifest
     from cnnbook.core.precision import bfloat16_support, cpu_description, cpu_flags
 
     parser = argparse.ArgumentParser(prog="bench_airbench.py")
@@ -145,11 +150,19 @@ def main(argv: list[str] | None = None) -> int:
             )  # fmt: skip
             row.update(reference_images_per_second=ref, ratio=port / ref,
                        reference_fraction_of_peak=ref * flops / peak)  # fmt: skip
+        short = statistics.median(
+            bench_training.fast_images_per_second(
+                "fast_short", POLICIES[precision], args.steps, args.warmup, args.repeats
+            )
+        )
+        row["port_short_images_per_second"] = short  # for fast_short's minutes
         rows[precision] = row
     result = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "cpu": cpu_description(),
         "cpu_flags": sorted(f for f in cpu_flags() if f.startswith(("avx", "amx", "fma"))),
+        "onednn_max_cpu_isa": os.environ.get("ONEDNN_MAX_CPU_ISA"),  # an emulated older CPU
+        "aten_cpu_capability": os.environ.get("ATEN_CPU_CAPABILITY"),  # PyTorch's own kernels
         "training_flops_per_image": flops,
         "steps": args.steps, "warmup": args.warmup, "repeats": args.repeats,
         "reference": "KellerJordan/cifar10-airbench legacy/airbench94.py, adapted to the CPU"
@@ -173,6 +186,17 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{precision:<10} {r['peak_flops'] / 1e9:>12.0f}  {r['port_images_per_second']:>8.0f} "
             f"({r['port_fraction_of_peak']:.0%})        {ref}"
+        )
+    manifest = read_manifest(ROOT / "best_models")
+    for precision, r in rows.items():
+        fast, short = (
+            steps_minutes(manifest[m]["n_train"], FAST_RECIPES[m], r[key])
+            for m, key in (("fast", "port_images_per_second"),
+                           ("fast_short", "port_short_images_per_second"))
+        )  # fmt: skip
+        print(
+            f"{precision}: at these speeds the training steps of fast take {fast:.1f} min, "
+            f"of fast_short {short:.1f} min"
         )
     atomic_write_text(args.output, json.dumps(result, indent=2) + "\n")
     return 0

@@ -181,3 +181,46 @@ def test_all_means_every_model_and_epochs_is_refused_for_it(
     assert main(["train", "--model", "all", "--epochs", "3"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--epochs does not apply to fast" in err
+
+
+def _fast_entry(tta: float) -> dict:
+    return {
+        "config": {"model": "fast", "epochs": 14.0},
+        "n_train": 45000,
+        "test_accuracy_tta": tta,
+    }
+
+
+def test_info_sets_fast_beside_the_original_airbench_on_the_same_data(
+    capsys: pytest.CaptureFixture,
+) -> None:
+    from cnnbook.airbench.reference import read_reference, tta_accuracies
+    from cnnbook.cli import _reference_lines
+
+    theirs = tta_accuracies(read_reference())
+    mean = float(np.mean(theirs))
+    same = _reference_lines(
+        {
+            f"fast{s}": _fast_entry(mean + d)
+            for s, d in [("", 0.001), (".seed43", -0.001), (".seed44", 0.0)]
+        }
+    )
+    assert "airbench94 (PyTorch)" in "\n".join(same)
+    assert same[-1].endswith("indistinguishable") and "Welch, 3 and 3 runs" in same[-1]
+    better = _reference_lines(
+        {
+            f"fast{s}": _fast_entry(mean + 0.03 + d)
+            for s, d in [("", 0.001), (".seed43", -0.001)]
+        }
+    )
+    assert better[-1].endswith("higher")
+    assert (
+        _reference_lines(
+            {"fast_short": _fast_entry(0.9) | {"config": {"model": "fast_short"}}}
+        )
+        == []
+    )
+    assert main(["info"]) == 0  # the stored models: the comparison is printed
+    assert (
+        "the original airbench94 on the same 45,000 images" in capsys.readouterr().out
+    )

@@ -306,16 +306,66 @@ def run_info(args: argparse.Namespace) -> int:
                     _mean_sd([e[key] for e in entries])
                     for key in ("val_accuracy", "test_accuracy", "test_loss")
                 ),
+                _mean_sd([e["test_accuracy_tta"] for e in entries])
+                if all("test_accuracy_tta" in e for e in entries)
+                else "-",
             ]
         )
     print("\nacross seeds (mean ± sample sd)")
-    print(format_table(summary, ["model", "runs", "val acc", "test acc", "test loss"]))
+    print(
+        format_table(
+            summary, ["model", "runs", "val acc", "test acc", "test loss", "TTA acc"]
+        )
+    )
+    for line in _reference_lines(manifest):
+        print(line)
     first = next(iter(manifest.values()))
     print(
         f"\nTensorFlow {first.get('tensorflow_version', '?')}, Keras {first.get('keras_version', '?')}, "
         f"data fingerprint {first['data_fingerprint'][:16]}…"
     )
     return 0
+
+
+def _reference_lines(manifest: dict) -> list[str]:
+    """The original airbench94 on the same data beside the stored fast runs (issue 21), or nothing."""
+    from cnnbook.airbench.reference import (
+        REFERENCE_RESULTS,
+        read_reference,
+        same_data_runs,
+        tta_accuracies,
+    )
+    from cnnbook.lessons.intervals import seed_difference, verdict
+
+    reference = read_reference()
+    if reference is None:
+        return []
+    theirs = tta_accuracies(reference)
+    ours = [
+        e["test_accuracy_tta"] for e in same_data_runs(manifest, reference).values()
+    ]
+    if not ours:
+        return []
+    setting = reference["settings"]["port"]
+    lines = [
+        f"\nthe original airbench94 on the same {setting['train_images']:,} images and "
+        f"{setting['epochs']:g} epochs ({REFERENCE_RESULTS.relative_to(REFERENCE_RESULTS.parents[2])})",
+        format_table(
+            [
+                ["airbench94 (PyTorch)", len(theirs), _mean_sd(theirs)],
+                ["fast (this port)", len(ours), _mean_sd(ours)],
+            ],
+            ["", "runs", "TTA acc"],
+        ),
+    ]
+    if len(ours) > 1 and len(theirs) > 1:
+        difference = seed_difference(ours, theirs)
+        lines.append(
+            f"fast - airbench94: {difference.estimate * 100:+.2f} points, 95% interval "
+            f"[{difference.low * 100:+.2f}, {difference.high * 100:+.2f}] "
+            f"(Welch, {len(ours)} and {len(theirs)} runs): {verdict(difference)}"
+        )
+    return lines
 
 
 def _tta(entry: dict) -> str:

@@ -110,3 +110,33 @@ def test_bad_input_is_refused() -> None:
         iv.mcnemar_exact(np.ones(3), np.ones(4))
     with pytest.raises(ValueError, match="successes"):
         iv.proportion_interval(5, 3)
+
+
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        ([0.9075, 0.9098, 0.9094], [0.9088, 0.9061, 0.9102]),
+        ([1.0, 2.0, 4.0, 8.0], [3.0, 3.5]),
+        ([0.5, 0.52], [0.41, 0.47, 0.43, 0.44, 0.40]),
+    ],
+)
+def test_seed_difference_is_welchs_interval(first: list, second: list) -> None:
+    ours = iv.seed_difference(first, second)
+    welch = stats.ttest_ind(first, second, equal_var=False).confidence_interval(0.95)
+    assert ours.estimate == pytest.approx(np.mean(first) - np.mean(second))
+    assert (ours.low, ours.high) == pytest.approx((welch.low, welch.high), rel=1e-10)
+
+
+def test_seed_difference_reads_a_clear_shift_and_refuses_one_run() -> None:
+    assert (
+        iv.verdict(iv.seed_difference([0.90, 0.91, 0.905], [0.80, 0.81, 0.805]))
+        == "higher"
+    )
+    assert (
+        iv.verdict(iv.seed_difference([0.90, 0.91], [0.905, 0.90]))
+        == "indistinguishable"
+    )
+    same = iv.seed_difference([0.9, 0.9], [0.9, 0.9])
+    assert (same.low, same.high) == (0.0, 0.0)
+    with pytest.raises(ValueError, match="at least two runs"):
+        iv.seed_difference([0.9], [0.9, 0.91])

@@ -51,6 +51,12 @@ def total_steps(n_images: int, recipe: FastRecipe) -> int:
     return math.ceil((n_images // recipe.batch_size) * recipe.epochs)
 
 
+def steps_minutes(n_images: int, recipe: FastRecipe, images_per_second: float) -> float:
+    """Minutes a run's optimizer steps take at a steady speed (the validation after each epoch and
+    the final TTA not included; chapter "Putting it all together", benchmarks/bench_airbench.py)."""
+    return total_steps(n_images, recipe) * recipe.batch_size / images_per_second / 60
+
+
 def triangle(
     steps: int, start: float = 0.2, peak: float = 0.23, end: float = 0.07
 ) -> np.ndarray:

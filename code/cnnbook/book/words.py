@@ -172,6 +172,18 @@ RUSSIAN: dict[str, str] = {
     "jump (pixels)": "шаг сетки (пиксели)",
     "formula": "формула",
     "training minutes": "минуты обучения",
+    "CPU (2 cores)": "CPU (2 ядра)",
+    "precision": "точность вычислений",
+    "mixed bfloat16": "смешанная bfloat16",
+    "fast: whole runs": "fast: запуски целиком",
+    "fast: its steps": "fast: только шаги",
+    "fast_short: whole runs": "fast_short: запуски целиком",
+    "fast_short: its steps": "fast_short: только шаги",
+    "port: images/s": "порт: изображений/с",
+    "original: images/s": "оригинал: изображений/с",
+    "port / original": "порт / оригинал",
+    "port: share of peak": "порт: доля пика",
+    "original: share of peak": "оригинал: доля пика",
     "with TTA": "с TTA",
     "step": "шаг",
     "trick (cumulative)": "приём (накопительно)",
@@ -313,6 +325,7 @@ PATTERNS: tuple[tuple[str, str], ...] = (
     ("{} ensemble", "ансамбль {}"),
     ("{} × {} seeds", "{}, сидов: {}"),
     ("{} points", "{} п. п."),
+    ("{}, AVX2 only", "{}, только AVX2"),
     ("p = {}", "p = {}"),
     ("{} higher", "{} выше"),
     ("{} lower", "{} ниже"),
@@ -329,7 +342,8 @@ KEPT: frozenset[str] = frozenset(
     "baseline dropout batchnorm fast fast_short BatchNorm Dropout ReLU GELU softmax tanh Grad-CAM "
     "Grad CAM ECE MCE NLL Brier McNemar TTA MC MoRF LeRF Adam SGD XLA CPU GPU RGB CIFAR-10 CIFAR "
     "Keras TensorFlow NumPy PyTorch Node npm airbench lookahead bfloat16 float32 EMA p T A B K "
-    "None True False erf Activation Dense Flatten Rescaling InputLayer".split()  # Keras's layer types and shapes
+    "None True False erf Activation Dense Flatten Rescaling InputLayer AMD EPYC Intel Xeon AVX2 "
+    "AVX-512".split()  # Keras's layer types and shapes
 )
 _LATIN = re.compile(
     r"(?<![\w.])[A-Za-z][A-Za-z0-9_']*(?:-[A-Za-z0-9]+)*"

@@ -13,6 +13,8 @@ number the book compares:
   one of them is right carry information; under "no difference" each of those goes either way with
   probability 1/2 (a binomial test on the discordant pairs, McNemar 1947);
 * ``proportion_interval`` - the Wilson score interval for a fraction (Wilson 1927);
+* ``seed_difference`` - mean(A) - mean(B) over independent training runs (seeds), Welch's t interval
+  (Welch 1947): for comparing two recipes rather than two trained networks;
 * ``verdict`` - "lower", "higher" or "indistinguishable" from the interval of a difference.
 """
 
@@ -163,6 +165,31 @@ def _normal_quantile(q: float) -> float:
         else:
             high = mid
     return (low + high) / 2
+
+
+def seed_difference(
+    first: list[float] | np.ndarray,
+    second: list[float] | np.ndarray,
+    level: float = LEVEL,
+) -> Interval:
+    """mean(first) - mean(second) over independent runs with Welch's t interval (chapter "Putting it
+    all together": the port's seeds against the original airbench's)."""
+    from scipy import stats  # only the t quantile; the formula is written out below
+
+    _check_level(level)
+    a, b = (np.asarray(v, dtype=np.float64) for v in (first, second))
+    if a.size < 2 or b.size < 2:
+        raise ValueError(
+            f"need at least two runs on each side, got {a.size} and {b.size}"
+        )
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    difference = float(a.mean() - b.mean())
+    if va + vb == 0:
+        return Interval(difference, difference, difference)
+    # Welch-Satterthwaite degrees of freedom
+    dof = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
+    half = float(stats.t.ppf(0.5 + level / 2, dof)) * math.sqrt(va + vb)
+    return Interval(difference, difference - half, difference + half)
 
 
 def verdict(
