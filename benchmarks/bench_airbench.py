@@ -20,7 +20,7 @@ repeats, steady state after --warmup steps), the port/reference ratio, and each 
 the CPU's matmul peak in that precision (bench_training's measurement, TensorFlow's oneDNN),
 using the network's training FLOPs per image (bench_training.training_flops_per_image: both nets
 have the same layers); also fast_short's images/second and what the two speeds make of the stored
-runs' training steps in minutes (cnnbook.airbench.train.steps_minutes). With ONEDNN_MAX_CPU_ISA=AVX2
+runs' training steps in minutes (cnnbook.book.minutes.steps_minutes_at). With ONEDNN_MAX_CPU_ISA=AVX2
 (an AVX2 CPU's instructions on a newer one; bfloat16 is then not timed) the value is recorded.
 """
 
@@ -110,8 +110,7 @@ def reference_rates(
 
 def main(argv: list[str] | None = None) -> int:
     """Measure both, print the table, write the JSON."""
-    from cnnbook.airbench.hyp import FAST_RECIPES
-    from cnnbook.airbench.train import steps_minutes
+    from cnnbook.book.minutes import steps_minutes_at
     from cnnbook.core.files import atomic_write_text
     from cnnbook.core.store import read_manifest
     from cnnbook.core.precision import bfloat16_support, cpu_description, cpu_flags
@@ -189,14 +188,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     manifest = read_manifest(ROOT / "best_models")
     for precision, r in rows.items():
-        fast, short = (
-            steps_minutes(manifest[m]["n_train"], FAST_RECIPES[m], r[key])
-            for m, key in (("fast", "port_images_per_second"),
-                           ("fast_short", "port_short_images_per_second"))
-        )  # fmt: skip
+        minutes = steps_minutes_at(manifest, r)
         print(
-            f"{precision}: at these speeds the training steps of fast take {fast:.1f} min, "
-            f"of fast_short {short:.1f} min"
+            f"{precision}: at these speeds the training steps of fast take {minutes['fast']:.1f} "
+            f"min, of fast_short {minutes['fast_short']:.1f} min"
         )
     atomic_write_text(args.output, json.dumps(result, indent=2) + "\n")
     return 0

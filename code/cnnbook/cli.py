@@ -331,10 +331,12 @@ def _reference_lines(manifest: dict) -> list[str]:
     """The original airbench94 on the same data beside the stored fast runs (issue 21), or nothing."""
     from cnnbook.airbench.reference import (
         REFERENCE_RESULTS,
+        SAME_DATA,
         read_reference,
         same_data_runs,
         tta_accuracies,
     )
+    from cnnbook.core.files import REPOSITORY_ROOT
     from cnnbook.lessons.intervals import seed_difference, verdict
 
     reference = read_reference()
@@ -346,10 +348,10 @@ def _reference_lines(manifest: dict) -> list[str]:
     ]
     if not ours:
         return []
-    setting = reference["settings"]["port"]
+    setting = reference["settings"][SAME_DATA]
     lines = [
         f"\nthe original airbench94 on the same {setting['train_images']:,} images and "
-        f"{setting['epochs']:g} epochs ({REFERENCE_RESULTS.relative_to(REFERENCE_RESULTS.parents[2])})",
+        f"{setting['epochs']:g} epochs ({REFERENCE_RESULTS.relative_to(REPOSITORY_ROOT)})",
         format_table(
             [
                 ["airbench94 (PyTorch)", len(theirs), _mean_sd(theirs)],

@@ -16,6 +16,7 @@ from typing import Any
 
 from cnnbook.core.exceptions import ModelFileError
 from cnnbook.core.files import REPOSITORY_ROOT
+from cnnbook.core.names import model_of
 
 REFERENCE_RESULTS = (
     REPOSITORY_ROOT / "benchmarks" / "results" / "airbench_reference.json"
@@ -59,7 +60,7 @@ def same_data_runs(
     return {
         run: entry
         for run, entry in manifest.items()
-        if entry.get("config", {}).get("model") == model
+        if model_of(run) == model
         and entry.get("n_train") == int(wanted["train_images"])
         and float(entry["config"].get("epochs", -1)) == float(wanted["epochs"])
         and "test_accuracy_tta" in entry

@@ -85,26 +85,36 @@ def read_benchmarks(paths: Iterable[Path] | None = None) -> dict[Key, dict[str, 
     return {key: benchmarks[key] for key in order}
 
 
+# which benchmark rate times each fast model's steps (benchmarks/bench_airbench.py writes both)
+RATE_OF = {
+    "fast": "port_images_per_second",
+    "fast_short": "port_short_images_per_second",
+}
+
+
+def steps_minutes_at(
+    entries: dict[str, dict[str, Any]], rates: dict[str, float]
+) -> dict[str, float]:
+    """Each fast model's stored optimizer steps, in minutes, at one benchmark row's steady speeds."""
+    return {
+        model: steps_minutes(
+            entries[model]["n_train"], FAST_RECIPES[model], rates[rate]
+        )
+        for model, rate in RATE_OF.items()
+        if rate in rates
+    }
+
+
 def estimated_minutes(
     entries: dict[str, dict[str, Any]], benchmarks: dict[Key, dict[str, float]]
 ) -> dict[Key, dict[str, float]]:
     """The stored runs' optimizer steps at each CPU's benchmarked steady speed, in the precision
     `cnnbook train` picks there (mixed bfloat16 where it was measured, else float32)."""
-    columns = {
-        "fast": "port_images_per_second",
-        "fast_short": "port_short_images_per_second",
-    }
     estimated: dict[Key, dict[str, float]] = {}
     for cpu in dict.fromkeys(cpu for cpu, _ in benchmarks):
         key = (cpu, _precision(True))
         key = key if key in benchmarks else (cpu, _precision(False))
-        estimated[key] = {
-            model: steps_minutes(
-                entries[model]["n_train"], FAST_RECIPES[model], benchmarks[key][column]
-            )
-            for model, column in columns.items()
-            if column in benchmarks[key]
-        }
+        estimated[key] = steps_minutes_at(entries, benchmarks[key])
     return estimated
 
 
